@@ -1,0 +1,75 @@
+"""allauth wiring: the phone number lives on portal.User, codes go out through portal.sms."""
+
+from allauth.account.adapter import DefaultAccountAdapter
+
+from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .phone import INVALID_PHONE, clean_phone, normalise_phone
+from .sms import send_sms
+
+
+class MobilePhoneField(forms.CharField):
+    """Accepts the ways people type a mainland mobile number and returns the 11-digit form."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label", gettext_lazy("Mobile number"))
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={
+                    "type": "tel",
+                    "autocomplete": "tel",
+                    "inputmode": "numeric",
+                    "placeholder": gettext_lazy("11-digit mobile number"),
+                    "maxlength": "20",
+                }
+            ),
+        )
+        kwargs.setdefault("error_messages", {"invalid_phone": INVALID_PHONE})
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return value
+        try:
+            return clean_phone(value)
+        except forms.ValidationError as exc:
+            raise forms.ValidationError(INVALID_PHONE, code="invalid_phone") from exc
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def phone_form_field(self, **kwargs):
+        return MobilePhoneField(**kwargs)
+
+    def clean_phone(self, phone: str) -> str:
+        return clean_phone(phone)
+
+    def set_phone(self, user, phone: str, verified: bool) -> None:
+        user.phone = normalise_phone(phone)
+        user.phone_verified = verified
+        if user.pk:
+            user.save(update_fields=["phone", "phone_verified"])
+
+    def get_phone(self, user):
+        if not user.phone:
+            return None
+        return user.phone, user.phone_verified
+
+    def set_phone_verified(self, user, phone: str) -> None:
+        self.set_phone(user, phone, True)
+
+    def get_user_by_phone(self, phone: str):
+        from .models import User
+
+        return User.objects.filter(phone=normalise_phone(phone)).first()
+
+    def send_verification_code_sms(self, user, phone: str, code: str, **kwargs) -> None:
+        send_sms(
+            phone, _("Your verification code is %(code)s, valid for 10 minutes. Do not share it.") % {"code": code}
+        )
+
+    def populate_username(self, request, user) -> None:
+        """There is no username: the phone number is the identity."""

@@ -1,0 +1,34 @@
+"""Create demo accounts and content. Idempotent; refuses to run on production settings."""
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from portal.models import Region
+
+# Each app's demo seeding, in dependency order. Later issues append to this list.
+SEEDERS = [
+    "portal.demo.seed",
+    "cms.demo.seed",
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo accounts (one per role) and demo content. Safe to run again."
+
+    def handle(self, *args, **options):
+        if getattr(settings, "PORTAL_ENVIRONMENT", "") == "production":
+            raise CommandError(_("seed_demo refuses to run with production settings."))
+        if not Region.objects.exists():
+            call_command("load_regions", stdout=self.stdout)
+        for path in SEEDERS:
+            import_string(path)()
+            self.stdout.write(_("Seeded: %(name)s") % {"name": path.rsplit(".", 1)[0]})
+        from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+
+        self.stdout.write(self.style.SUCCESS(_("Demo accounts (password %(password)s):") % {"password": DEMO_PASSWORD}))
+        for phone, name, role, code in DEMO_ACCOUNTS:
+            label = role.label if role else _("Volunteer")
+            self.stdout.write(f"  {phone}  {name}  {label}  {code or ''}")

@@ -1,0 +1,215 @@
+"""The shared base: users, the region tree, staff roles and the audit trail."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .phone import clean_phone, validate_phone
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create(self, phone: str, password: str | None, **extra):
+        phone = clean_phone(phone)
+        user = self.model(phone=phone, **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, phone: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(phone, password, **extra)
+
+    def create_superuser(self, phone: str, password: str | None = None, **extra):
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self._create(phone, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in: identified by a mainland mobile number, known by their real name."""
+
+    phone = models.CharField(_("mobile number"), max_length=11, unique=True, validators=[validate_phone])
+    phone_verified = models.BooleanField(_("mobile number verified"), default=False)
+    real_name = models.CharField(_("real name"), max_length=50, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    is_staff = models.BooleanField(
+        _("admin site access"), default=False, help_text=_("May sign in to the Django admin site.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "phone"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.real_name or self.phone
+
+    def get_full_name(self) -> str:
+        return self.real_name or self.phone
+
+    def get_short_name(self) -> str:
+        return self.real_name or self.phone
+
+    # Wagtail's admin shows these
+    @property
+    def first_name(self) -> str:
+        return self.real_name
+
+    @property
+    def last_name(self) -> str:
+        return ""
+
+    @property
+    def username(self) -> str:
+        return self.phone
+
+
+class RegionLevel(models.TextChoices):
+    PROVINCE = "province", _("Province")
+    CITY = "city", _("City")
+    COUNTY = "county", _("County / district")
+    TOWNSHIP = "township", _("Township / town / subdistrict")
+    VILLAGE = "village", _("Village / community")
+
+
+# How many leading digits of the 12-digit code identify a region at each level.
+PREFIX_LENGTH = {
+    RegionLevel.PROVINCE: 2,
+    RegionLevel.CITY: 4,
+    RegionLevel.COUNTY: 6,
+    RegionLevel.TOWNSHIP: 9,
+    RegionLevel.VILLAGE: 12,
+}
+
+
+class Region(models.Model):
+    """An administrative division (统计用区划代码). The subtree of a region is a prefix match on code."""
+
+    code = models.CharField(_("division code"), max_length=12, primary_key=True)
+    name = models.CharField(_("name"), max_length=100)
+    level = models.CharField(_("level"), max_length=10, choices=RegionLevel.choices, db_index=True)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["code"]
+        indexes = [models.Index(fields=["parent", "code"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def prefix(self) -> str:
+        return self.code[: PREFIX_LENGTH[self.level]]
+
+    def contains(self, other: "Region | str") -> bool:
+        code = other if isinstance(other, str) else other.code
+        return code.startswith(self.prefix)
+
+    def subtree(self):
+        return Region.objects.filter(code__startswith=self.prefix)
+
+
+class RoleKind(models.TextChoices):
+    VILLAGE_LIAISON = "village_liaison", _("Village liaison")
+    TOWNSHIP_OFFICER = "township_officer", _("Township officer")
+    COUNTY_OFFICER = "county_officer", _("County civil-affairs officer")
+    SUPERVISOR = "supervisor", _("Supervisor (read-only)")
+    REGION_ADMIN = "region_admin", _("Region administrator")
+
+
+# The level a role is held at; a role given at another level would make its scope ambiguous.
+ROLE_LEVELS = {
+    RoleKind.VILLAGE_LIAISON: {RegionLevel.VILLAGE},
+    RoleKind.TOWNSHIP_OFFICER: {RegionLevel.TOWNSHIP},
+    RoleKind.COUNTY_OFFICER: {RegionLevel.COUNTY},
+    RoleKind.SUPERVISOR: {RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP},
+    RoleKind.REGION_ADMIN: {RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY},
+}
+# Roles that must sign in with a second factor.
+MFA_REQUIRED_ROLES = {RoleKind.COUNTY_OFFICER, RoleKind.REGION_ADMIN}
+# Roles that may only read.
+READ_ONLY_ROLES = {RoleKind.SUPERVISOR}
+
+
+class StaffRole(models.Model):
+    """A staff duty held by a user over a region and everything under it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="staff_roles"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=RoleKind.choices)
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("granted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("staff role")
+        verbose_name_plural = _("staff roles")
+        constraints = [models.UniqueConstraint(fields=["user", "role", "region"], name="staffrole_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.region}"
+
+    @property
+    def prefix(self) -> str:
+        return self.region.prefix
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", _("Viewed")
+    EXPORT = "export", _("Exported")
+    CREATE = "create", _("Created")
+    CHANGE = "change", _("Changed")
+    DELETE = "delete", _("Deleted")
+    GRANT = "grant", _("Granted a role")
+    REVOKE = "revoke", _("Revoked a role")
+    LOGIN = "login", _("Signed in")
+
+
+class AuditEvent(models.Model):
+    """Who viewed, exported or changed what, when and from where. Written only through portal.audit."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("who"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    action = models.CharField(_("action"), max_length=10, choices=AuditAction.choices)
+    object_type = models.CharField(_("object type"), max_length=100, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    changes = models.JSONField(_("fields"), default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    path = models.CharField(_("path"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.get_action_display()} {self.object_repr}"

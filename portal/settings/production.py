@@ -1,0 +1,27 @@
+"""Production: refuses to start without the variables it cannot guess; HTTPS everywhere."""
+
+from .base import *  # noqa: F401,F403
+from .env import env, env_bool, env_int, env_list
+
+DEBUG = False
+PORTAL_ENVIRONMENT = "production"
+SECRET_KEY = env("SECRET_KEY", required=True)
+env("DATABASE_URL", required=True)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
+if not ALLOWED_HOSTS:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("The environment variable ALLOWED_HOSTS must be set.")
+
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+CSRF_COOKIE_HTTPONLY = True
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1)
+# Wagtail's editor shows its live preview in a same-origin frame, so X-Frame-Options stays
+# SAMEORIGIN (set in base.py) rather than DENY; other origins still cannot frame the site.
+SILENCED_SYSTEM_CHECKS = ["security.W019"]

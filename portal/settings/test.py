@@ -1,0 +1,18 @@
+"""Test run: fast hashing, in-memory cache, plain static storage. DATABASE_URL still decides the database."""
+
+from .base import *  # noqa: F401,F403
+from .env import env
+
+DEBUG = False
+SECRET_KEY = env("SECRET_KEY", "test-only-key")
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+SMS_SENDER = "portal.sms.OutboxSender"
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,44 @@
+from allauth.account.decorators import secure_admin_login
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from . import password_reset, views
+
+# The Django admin's own login form would bypass allauth's rate limits and MFA.
+admin.site.login = secure_admin_login(admin.site.login)
+
+app_urls = [
+    path("me/", views.me, name="me"),
+    path("workbench/", views.WorkbenchView.as_view(), name="workbench"),
+]
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("a11y/toggle/", views.toggle_elder_mode, name="toggle_elder_mode"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    # Password reset by SMS replaces allauth's email flow (same URL name, so its links point here).
+    path("accounts/password/reset/", password_reset.request_code, name="account_reset_password"),
+    path("accounts/password/reset/code/", password_reset.confirm_code, name="account_reset_password_code"),
+    path("accounts/", include("allauth.urls")),
+    path("django-admin/", admin.site.urls),
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("portal/", include((app_urls, "portal"))),
+    path("services/", include("services.urls")),
+    path("volunteers/", include("volunteers.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+urlpatterns += [path("", include(wagtail_urls))]

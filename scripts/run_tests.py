@@ -1,0 +1,55 @@
+"""`make test`: project checks, then the suite on SQLite, then on PostgreSQL.
+
+PostgreSQL is used when TEST_DATABASE_URL is set or a server answers on 127.0.0.1:5432. Under CI
+(CI=true) a missing PostgreSQL run is a failure, not a skip: the suite must hold on both databases.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+
+PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/portal"
+
+
+def run(title: str, cmd: list[str], env: dict | None = None) -> bool:
+    print(f"\n=== {title} ===", flush=True)
+    result = subprocess.run(cmd, env={**os.environ, **(env or {})}, check=False)
+    if result.returncode != 0:
+        print(f"!!! {title} failed (exit {result.returncode})", flush=True)
+    return result.returncode == 0
+
+
+def postgres_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def main() -> int:
+    py = sys.executable
+    test_env = {"DJANGO_SETTINGS_MODULE": "portal.settings.test"}
+    ok = True
+    ok &= run("manage.py check", [py, "manage.py", "check", "--fail-level", "WARNING"], test_env)
+    ok &= run("missing migrations", [py, "manage.py", "makemigrations", "--check", "--dry-run"], test_env)
+    pytest = [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", *sys.argv[1:]]
+    ok &= run("pytest on SQLite", pytest, {**test_env, "DATABASE_URL": "sqlite:///test.sqlite3"})
+
+    pg_url = os.environ.get("TEST_DATABASE_URL")
+    if not pg_url and postgres_reachable():
+        pg_url = PG_DEFAULT
+    if pg_url:
+        ok &= run("pytest on PostgreSQL", pytest, {**test_env, "DATABASE_URL": pg_url})
+    elif os.environ.get("CI"):
+        print("!!! PostgreSQL is not reachable: CI requires the PostgreSQL run.", flush=True)
+        ok = False
+    else:
+        print("\n(PostgreSQL not reachable: skipped the PostgreSQL run; CI will not skip it.)")
+    print("\nALL CHECKS PASSED" if ok else "\nSOME CHECKS FAILED", flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
