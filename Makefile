@@ -46,8 +46,13 @@ lint: install ## Ruff
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-messages: install ## Rebuild the translation catalogues after changing strings
-	$(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=staticfiles --no-obsolete
+APPS_WITH_CATALOGUES := cms services volunteers
+MAKEMESSAGES := makemessages -l zh_Hans -l en --no-obsolete --ignore=tests --ignore=migrations
+
+messages: install ## Rebuild the translation catalogues (project + one per app) after changing strings
+	$(PY) manage.py $(MAKEMESSAGES) --ignore=.venv --ignore=staticfiles --ignore=bench --ignore=scripts \
+		$(foreach app,$(APPS_WITH_CATALOGUES),--ignore=$(app))
+	for app in $(APPS_WITH_CATALOGUES); do (cd $$app && ../$(PY) ../manage.py $(MAKEMESSAGES)) || exit 1; done
 	$(PY) manage.py compilemessages --ignore=.venv
 
 check: install ## Django checks, missing migrations, collectstatic

@@ -3,9 +3,10 @@ from django_tables2 import SingleTableMixin
 from django_tables2.export import ExportMixin
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
 from . import audit
@@ -71,3 +72,12 @@ class WorkbenchView(ScopedViewMixin, ExportMixin, SingleTableMixin, FilterView):
         context = super().get_context_data(**kwargs)
         context["roles"] = staff_roles(self.request.user)
         return context
+
+
+@cache_control(public=True, max_age=3600)
+def region_children(request, code: str):
+    """Public list of a region's direct children (division names are public data)."""
+    if not (len(code) == 12 and code.isdigit()):
+        return JsonResponse({"error": "bad code", "children": []}, status=400)
+    children = list(Region.objects.filter(parent_id=code).values("code", "name"))
+    return JsonResponse({"children": children})

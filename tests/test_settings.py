@@ -9,6 +9,7 @@ import pytest
 from portal.phone import clean_phone, mask_phone, normalise_phone
 
 BASE_ENV = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": "."}
+PROD_KEYS = {"FIELD_ENCRYPTION_KEYS": "q1Kx3v6gH2y0m8Rr7b5Tt4Jc9Zd1Nn2Pp3Ss4Ww5Ee0=", "IDENTITY_HASH_KEY": "h" * 40}
 
 
 def run_python(code: str, **env) -> subprocess.CompletedProcess:
@@ -29,6 +30,7 @@ def test_every_settings_module_honours_database_and_redis_url(module):
         REDIS_URL="redis://127.0.0.1:6379/1",
         SECRET_KEY="k" * 60,
         ALLOWED_HOSTS="care.example.cn",
+        **PROD_KEYS,
     )
     assert result.returncode == 0, result.stderr
     assert "postgresql" in result.stdout
@@ -38,7 +40,11 @@ def test_every_settings_module_honours_database_and_redis_url(module):
 
 def test_production_requires_a_secret_key():
     result = run_python(
-        PRINT_DB, DJANGO_SETTINGS_MODULE="portal.settings.production", DATABASE_URL="sqlite:///x", ALLOWED_HOSTS="a"
+        PRINT_DB,
+        DJANGO_SETTINGS_MODULE="portal.settings.production",
+        DATABASE_URL="sqlite:///x",
+        ALLOWED_HOSTS="a",
+        **PROD_KEYS,
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
@@ -56,6 +62,7 @@ def test_check_deploy_is_clean_with_production_settings():
             "SECRET_KEY": "p9!x" + "z8Kq2mW7rT4vY1nB6cL0sD3fG5hJ" * 2,
             "DATABASE_URL": "sqlite:///prod-check.sqlite3",
             "ALLOWED_HOSTS": "care.example.cn",
+            **PROD_KEYS,
         },
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -148,6 +148,12 @@ MFA_TOTP_ISSUER = "留守老人关爱服务门户"
 SMS_SENDER = env("SMS_SENDER", "portal.sms.LogSender")
 SMS_SIGN_NAME = env("SMS_SIGN_NAME", "留守老人关爱")
 
+# Resident ID numbers and similar identifiers are encrypted at rest (portal.identity). Keys are
+# comma-separated Fernet keys; the first encrypts, all decrypt (rotation). A keyed hash allows lookup.
+# base.py derives development keys from SECRET_KEY; production.py requires real ones.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
+IDENTITY_HASH_KEY = env("IDENTITY_HASH_KEY", "")
+
 # Staff (anyone holding a StaffRole, or is_staff) are signed out after this many idle seconds.
 STAFF_IDLE_TIMEOUT = env_int("STAFF_IDLE_TIMEOUT", 30 * 60)
 

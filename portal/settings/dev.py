@@ -10,3 +10,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+from portal.identity import derive_key  # noqa: E402
+
+FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or [derive_key(SECRET_KEY, "fields")]  # noqa: F405
+IDENTITY_HASH_KEY = IDENTITY_HASH_KEY or derive_key(SECRET_KEY, "identity-hash")  # noqa: F405

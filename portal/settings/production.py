@@ -1,5 +1,7 @@
 """Production: refuses to start without the variables it cannot guess; HTTPS everywhere."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F401,F403
 from .env import env, env_bool, env_int, env_list
 
@@ -7,10 +9,12 @@ DEBUG = False
 PORTAL_ENVIRONMENT = "production"
 SECRET_KEY = env("SECRET_KEY", required=True)
 env("DATABASE_URL", required=True)
+IDENTITY_HASH_KEY = env("IDENTITY_HASH_KEY", required=True)
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
+if not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("The environment variable FIELD_ENCRYPTION_KEYS must be set (Fernet keys).")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
-    from django.core.exceptions import ImproperlyConfigured
-
     raise ImproperlyConfigured("The environment variable ALLOWED_HOSTS must be set.")
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
@@ -22,6 +26,7 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_HTTPONLY = True
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1)
+
 # Wagtail's editor shows its live preview in a same-origin frame, so X-Frame-Options stays
 # SAMEORIGIN (set in base.py) rather than DENY; other origins still cannot frame the site.
 SILENCED_SYSTEM_CHECKS = ["security.W019"]
