@@ -39,6 +39,11 @@ def main() -> int:
         for e in polib.pofile(str(path)):
             if not untranslated(e):
                 known.setdefault(e.msgid, e.msgstr_plural.get(0, "") if e.msgid_plural else e.msgstr)
+    # Translation memories kept beside catalogues (locale/zh_Hans/*.json) let parallel work re-apply its
+    # translations after another run of makemessages; --json adds one more.
+    for memory in sorted(ROOT.glob("**/locale/zh_Hans/*.json")):
+        if ".venv" not in memory.parts:
+            known.update(json.loads(memory.read_text(encoding="utf-8")))
     if args.json:
         known.update(json.loads(args.json.read_text(encoding="utf-8")))
     missing = 0

@@ -1,3 +1,8 @@
+"""URLs of the services app, one list per topic so topics can grow independently."""
+
+from .urls_care import urlpatterns as care_urls
+from .urls_ledger import urlpatterns as ledger_urls
+
 app_name = "services"
 
-urlpatterns: list = []
+urlpatterns = ledger_urls + care_urls

@@ -10,8 +10,12 @@ from portal.models import Region
 
 # Each app's demo seeding, in dependency order. Later issues append to this list.
 SEEDERS = [
-    "portal.demo.seed",
-    "cms.demo.seed",
+    "portal.demo.seed",  # accounts, one per role
+    "services.demo.seed",  # the care-service list
+    "services.demo_ledger.seed",  # elders of the demo village, families, agreements
+    "services.demo_visits.seed",  # visits and alerts
+    "cms.demo.seed",  # home page, policies, publicity, service list page
+    "volunteers.demo.seed",  # volunteers, organisations, activities
 ]
 
 

@@ -1,5 +1,4 @@
-"""Receivers of care and its delivery. This module starts with the care-service list (关爱服务清单);
-the ledger, visits, alerts, pairing, service records and purchasing join it in their own modules."""
+"""The care-service list (关爱服务清单): categories and items."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _

@@ -1,0 +1,3 @@
+"""Care URLs: visits, alerts (incl. the public report form)."""
+
+urlpatterns: list = []

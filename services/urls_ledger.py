@@ -1,0 +1,3 @@
+"""Ledger URLs: elders, families, agreements, import/export."""
+
+urlpatterns: list = []
