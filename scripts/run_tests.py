@@ -2,6 +2,8 @@
 
 PostgreSQL is used when TEST_DATABASE_URL is set or a server answers on 127.0.0.1:5432. Under CI
 (CI=true) a missing PostgreSQL run is a failure, not a skip: the suite must hold on both databases.
+The browser tests (marker `browser`, headless Chromium) run last, on SQLite, when /usr/bin/chromium
+exists; under CI they are mandatory too (.ci/run installs Chromium).
 """
 
 import os
@@ -34,7 +36,7 @@ def main() -> int:
     ok = True
     ok &= run("manage.py check", [py, "manage.py", "check", "--fail-level", "WARNING"], test_env)
     ok &= run("missing migrations", [py, "manage.py", "makemigrations", "--check", "--dry-run"], test_env)
-    pytest = [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", *sys.argv[1:]]
+    pytest = [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not browser", *sys.argv[1:]]
     ok &= run("pytest on SQLite", pytest, {**test_env, "DATABASE_URL": "sqlite:///test.sqlite3"})
 
     pg_url = os.environ.get("TEST_DATABASE_URL")
@@ -47,6 +49,15 @@ def main() -> int:
         ok = False
     else:
         print("\n(PostgreSQL not reachable: skipped the PostgreSQL run; CI will not skip it.)")
+    chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if os.path.exists(chromium):
+        browser = [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "browser", *sys.argv[1:]]
+        ok &= run("browser tests (headless Chromium)", browser, {**test_env, "DATABASE_URL": "sqlite:///test.sqlite3"})
+    elif os.environ.get("CI"):
+        print(f"!!! {chromium} is missing: CI requires the browser tests.", flush=True)
+        ok = False
+    else:
+        print(f"\n({chromium} not found: browser tests not run; install Debian's chromium and fonts-noto-cjk.)")
     print("\nALL CHECKS PASSED" if ok else "\nSOME CHECKS FAILED", flush=True)
     return 0 if ok else 1
 
