@@ -42,6 +42,8 @@ class MobilePhoneField(forms.CharField):
 
 class AccountAdapter(DefaultAccountAdapter):
     def phone_form_field(self, **kwargs):
+        # allauth labels it "Phone" (电话号码) on some forms; one name everywhere: 手机号码
+        kwargs["label"] = gettext_lazy("Mobile number")
         return MobilePhoneField(**kwargs)
 
     def clean_phone(self, phone: str) -> str:
