@@ -6,7 +6,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import redirect
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .models import MFA_REQUIRED_ROLES
@@ -68,3 +70,18 @@ def has_totp(user) -> bool:
     from allauth.mfa.models import Authenticator
 
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+class ChosenLanguageMiddleware(LocaleMiddleware):
+    """Chinese unless the visitor chose otherwise with the language switch (a cookie).
+
+    Django's LocaleMiddleware also follows the browser's Accept-Language, which would show English to
+    a villager whose phone happens to be set to English; here only an explicit choice counts.
+    """
+
+    def process_request(self, request):
+        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if language not in dict(settings.LANGUAGES):
+            language = settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()

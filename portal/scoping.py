@@ -63,10 +63,12 @@ def scope_queryset(user, queryset: QuerySet, *, region_field: str = "village", r
         return queryset
     if not prefixes:
         return queryset.none()
-    lookup = "code__startswith" if region_field in ("", "self") else f"{region_field}__code__startswith"
+    # A prefix of the fixed-width numeric code is a range (640422100 → 640422100000…640422100999): unlike
+    # LIKE 'prefix%', a range uses the index on every database (SQLite's LIKE is case-insensitive and cannot).
+    lookup = "code__range" if region_field in ("", "self") else f"{region_field}__code__range"
     condition = Q()
     for prefix in prefixes:
-        condition |= Q(**{lookup: prefix})
+        condition |= Q(**{lookup: (prefix.ljust(12, "0"), prefix.ljust(12, "9"))})
     return queryset.filter(condition)
 
 

@@ -7,7 +7,10 @@ from django.views.i18n import JavaScriptCatalog
 
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
+
+from cms.feeds import robots_txt
 
 from . import password_reset, views
 
@@ -35,6 +38,9 @@ urlpatterns = [
     path("portal/", include((app_urls, "portal"))),
     path("services/", include("services.urls")),
     path("volunteers/", include("volunteers.urls")),
+    path("sitemap.xml", sitemap, name="sitemap"),
+    path("robots.txt", robots_txt, name="robots"),
+    path("", include("cms.urls")),
 ]
 
 if settings.DEBUG:

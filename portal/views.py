@@ -69,8 +69,11 @@ class WorkbenchView(ScopedViewMixin, ExportMixin, SingleTableMixin, FilterView):
         return super().create_export(export_format)
 
     def get_context_data(self, **kwargs):
+        from services.care_summary import care_counts
+
         context = super().get_context_data(**kwargs)
         context["roles"] = staff_roles(self.request.user)
+        context["care"] = care_counts(self.request.user)
         return context
 
 

@@ -56,7 +56,9 @@ class RegionPickerWidget(forms.Widget):
         return context
 
     def value_from_datadict(self, data, files, name):
-        return data.get(name) or None
+        # Without JavaScript the lower selects are empty on the first submit: keep the deepest choice
+        # made, so the form comes back with that county's townships (and refuses it as not a village).
+        return data.get(name) or data.get(f"{name}_township") or data.get(f"{name}_county") or None
 
 
 class RegionChoiceField(forms.ModelChoiceField):

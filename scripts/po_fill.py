@@ -58,6 +58,7 @@ def main() -> int:
                 if "fuzzy" in e.flags:
                     e.flags.remove("fuzzy")
                     e.previous_msgid = None
+                    e.previous_msgid_plural = None
             if untranslated(e):
                 missing += 1
                 if args.missing:

@@ -1,7 +1,347 @@
-"""Demo data for the care-service list."""
+"""Demo data for the care-service list: items across the policy's nine categories in real counties.
+
+Providers are described by kind (乡镇卫生院, 老年协会…), not invented organisations or phone numbers;
+12349 is the national elderly-care hotline. Idempotent: items are keyed by category and name.
+"""
+
+from django.db import transaction
+
+from portal.models import Region
 
 from .catalogue import categories_ensure
+from .models import ServiceCategory, ServiceItem
+
+XIJI, YUANZHOU, LONGDE, JINGYUAN, PENGYANG = (
+    "640422000000",
+    "640402000000",
+    "640423000000",
+    "640424000000",
+    "640425000000",
+)
+HAIYUAN, TONGXIN, YANCHI, HONGSIPU = "640522000000", "640324000000", "640323000000", "640303000000"
+ZHONGNING, SHAPOTOU, PINGLUO, YONGNING = "640521000000", "640502000000", "640221000000", "640121000000"
+JIQIANG, XINGLONG = "640422100000", "640422101000"  # 西吉县吉强镇, 兴隆镇
+
+ASK_VILLAGE = "向村委会或村联络人提出，或拨打关爱服务热线12349。"
+
+# (category, name, description, eligibility, how to obtain, provider, contact, cost, professional, regions)
+ITEMS = [
+    (
+        "生活照料",
+        "农村老饭桌助餐",
+        "在村互助幸福院或老饭桌为留守老人提供午餐，行动不便的可送餐上门。",
+        "60周岁以上留守老人，优先高龄、失能和经济困难老人。",
+        ASK_VILLAGE,
+        "村互助幸福院、老年协会",
+        "村委会",
+        "每餐3至5元，特困老人免费",
+        False,
+        [XIJI, HAIYUAN],
+    ),
+    (
+        "生活照料",
+        "上门助洁助浴",
+        "为失能、半失能留守老人上门打扫卫生、清洗衣物、协助洗澡。",
+        "生活不能完全自理的留守老人。",
+        ASK_VILLAGE + "由乡镇评估后安排。",
+        "居家养老服务组织（政府购买服务）",
+        "乡镇民政办",
+        "政府购买服务，老人免费",
+        False,
+        [XIJI, YUANZHOU, PENGYANG],
+    ),
+    (
+        "生活照料",
+        "代购代办",
+        "帮助留守老人代购米面油和日用品、代缴水电费、代办社保认证等。",
+        "行动不便或不会使用手机办事的留守老人。",
+        ASK_VILLAGE,
+        "为老服务志愿者队伍",
+        "村联络人",
+        "免费",
+        False,
+        [],
+    ),
+    (
+        "精神慰藉",
+        "电话问候与聊天陪伴",
+        "村联络人和志愿者定期打电话、上门聊天，了解老人心情。",
+        "所有农村留守老人。",
+        "村联络人会主动联系；也可向村委会提出。",
+        "村联络人、志愿者",
+        "村委会",
+        "免费",
+        False,
+        [],
+    ),
+    (
+        "精神慰藉",
+        "心理疏导",
+        "由社会工作者为情绪低落、孤独感强的留守老人提供心理疏导和家庭关系调适。",
+        "经巡访发现有心理困扰的留守老人。",
+        "村联络人转介，或向乡镇社会工作站申请。",
+        "乡镇社会工作站（持证社会工作者）",
+        "乡镇社会工作站",
+        "政府购买服务，老人免费",
+        True,
+        [XIJI, TONGXIN, YUANZHOU],
+    ),
+    (
+        "安全监护",
+        "定期巡访",
+        "村联络人通过电话问候、上门访问了解老人的生活、健康和安全情况，记入台账。",
+        "所有农村留守老人；高龄、失能、经济困难的优先、加密巡访。",
+        "无需申请，村联络人按制度巡访。",
+        "村民委员会",
+        "村委会",
+        "免费",
+        False,
+        [],
+    ),
+    (
+        "安全监护",
+        "独居老人防火报警器安装",
+        "为独居、集中居住的留守老人家中安装独立式烟感报警器，检查炉具烟囱。",
+        "独居或住房消防条件差的留守老人。",
+        ASK_VILLAGE,
+        "乡镇人民政府、消防救援部门",
+        "乡镇民政办",
+        "免费",
+        False,
+        [XIJI, LONGDE, JINGYUAN],
+    ),
+    (
+        "安全监护",
+        "冬季取暖安全检查",
+        "入冬前上门检查火炉、烟囱和电线，讲解防煤气中毒知识。",
+        "冬季烧煤取暖的留守老人家庭。",
+        "村联络人冬季巡访时一并开展。",
+        "村民委员会、志愿者",
+        "村委会",
+        "免费",
+        False,
+        [HAIYUAN, YANCHI, PENGYANG],
+    ),
+    (
+        "权益维护",
+        "赡养纠纷调解",
+        "村调解委员会和司法所调解子女不履行赡养义务等家庭纠纷。",
+        "赡养、扶养权益受到侵害的老人。",
+        "向村调解委员会或乡镇司法所提出。",
+        "村人民调解委员会、乡镇司法所",
+        "乡镇司法所",
+        "免费",
+        False,
+        [],
+    ),
+    (
+        "权益维护",
+        "委托照顾协议指导",
+        "指导外出务工的子女与亲属或邻居签订委托照顾协议，明确照顾责任。",
+        "子女外出、需要委托他人照顾的留守老人家庭。",
+        ASK_VILLAGE,
+        "村民委员会",
+        "村委会",
+        "免费",
+        False,
+        [XIJI, TONGXIN, HONGSIPU],
+    ),
+    (
+        "健康管理",
+        "家庭医生签约服务",
+        "签约家庭医生提供健康档案、慢性病随访和用药指导。",
+        "农村留守老人。",
+        "到村卫生室或乡镇卫生院签约，行动不便的可请医生上门。",
+        "乡镇卫生院、村卫生室",
+        "村卫生室",
+        "基本服务免费",
+        False,
+        [],
+    ),
+    (
+        "健康管理",
+        "老年人免费健康体检",
+        "每年一次体检：血压、血糖、血脂、心电图、B超等。",
+        "65周岁以上老人。",
+        "按乡镇卫生院通知到指定地点体检；失能老人可预约上门。",
+        "乡镇卫生院",
+        "乡镇卫生院",
+        "免费",
+        False,
+        [],
+    ),
+    (
+        "健康管理",
+        "慢性病送药上门",
+        "为患高血压、糖尿病的高龄、失能留守老人定期送药上门并测量血压血糖。",
+        "确诊慢性病且行动不便的留守老人。",
+        "向村卫生室登记。",
+        "村卫生室",
+        "村卫生室",
+        "药费按医保规定报销",
+        False,
+        [XIJI, JIQIANG, XINGLONG],
+    ),
+    (
+        "康复护理",
+        "失能老人上门康复指导",
+        "康复师上门指导肢体功能训练，教家属和照顾者护理方法。",
+        "失能、半失能或术后康复期的留守老人。",
+        "经家庭医生评估后申请。",
+        "县级医院康复科、乡镇卫生院",
+        "乡镇卫生院",
+        "政府购买服务，部分免费",
+        True,
+        [YUANZHOU, ZHONGNING],
+    ),
+    (
+        "康复护理",
+        "辅具适配与借用",
+        "评估需要后提供轮椅、助行器、坐便椅等辅具的适配和借用。",
+        "行动不便的老人。",
+        ASK_VILLAGE,
+        "县残疾人联合会、乡镇民政办",
+        "乡镇民政办",
+        "借用免费",
+        False,
+        [XIJI, SHAPOTOU, PINGLUO],
+    ),
+    (
+        "紧急援助",
+        "紧急情况报告与处置",
+        "发现老人走失、遭受侵害、突发重病等情况，村委会立即报告并协调救助。",
+        "所有农村留守老人。",
+        "拨打110、120，并告诉村委会或拨打12349。",
+        "村民委员会、乡镇人民政府、民政部门",
+        "村委会",
+        "免费",
+        False,
+        [],
+    ),
+    (
+        "紧急援助",
+        "临时救助",
+        "对遭遇突发困难、基本生活暂时出现严重困难的老人给予临时救助。",
+        "符合临时救助条件的老人。",
+        "向乡镇人民政府（民政办）申请。",
+        "乡镇人民政府",
+        "乡镇民政办",
+        "免费",
+        False,
+        [],
+    ),
+    (
+        "紧急援助",
+        "一键呼叫设备",
+        "为高龄独居留守老人配备一键呼叫设备，连接子女和村联络人。",
+        "80周岁以上独居留守老人。",
+        ASK_VILLAGE,
+        "县民政局（政府购买服务）",
+        "乡镇民政办",
+        "免费",
+        False,
+        [XIJI, YONGNING],
+    ),
+    (
+        "文体娱乐",
+        "老年协会文体活动",
+        "组织秦腔、广场舞、书画、棋牌等活动，丰富留守老人生活。",
+        "所有老人。",
+        "向村老年协会报名。",
+        "村老年协会",
+        "老年协会",
+        "免费",
+        False,
+        [XIJI, LONGDE, YANCHI],
+    ),
+    (
+        "文体娱乐",
+        "送戏下乡与电影放映",
+        "文化部门定期送戏、放映电影到村。",
+        "所有村民。",
+        "关注村委会通知。",
+        "县文化旅游部门、综合文化服务中心",
+        "村委会",
+        "免费",
+        False,
+        [],
+    ),
+    (
+        "文体娱乐",
+        "老年学校讲座",
+        "在村综合文化服务中心举办健康、防诈骗、智能手机使用等讲座。",
+        "所有老人。",
+        "关注村委会通知，现场参加。",
+        "老年学校、综合文化服务中心",
+        "村委会",
+        "免费",
+        False,
+        [YUANZHOU, ZHONGNING],
+    ),
+    (
+        "法律援助",
+        "老年人法律援助",
+        "为追索赡养费、维护财产权益等提供法律咨询和代理。",
+        "合法权益受侵害的老人；经济困难的免费代理。",
+        "到县法律援助中心或乡镇司法所申请，也可拨打12348。",
+        "县法律援助中心、乡镇司法所",
+        "乡镇司法所",
+        "符合条件的免费",
+        False,
+        [],
+    ),
+    (
+        "法律援助",
+        "法律明白人进村宣讲",
+        "法律明白人进村讲解老年人权益保障法和赡养义务。",
+        "所有村民。",
+        "关注村委会通知。",
+        "县司法局、乡镇司法所",
+        "乡镇司法所",
+        "免费",
+        False,
+        [XIJI, HAIYUAN, TONGXIN],
+    ),
+]
+
+
+@transaction.atomic
+def service_items_ensure() -> list[ServiceItem]:
+    categories_ensure()
+    categories = {c.name: c for c in ServiceCategory.objects.all()}
+    regions = {r.code: r for r in Region.objects.filter(code__in={c for row in ITEMS for c in row[9]})}
+    items = []
+    for order, (
+        category,
+        name,
+        description,
+        eligibility,
+        how,
+        provider,
+        contact,
+        cost,
+        professional,
+        codes,
+    ) in enumerate(ITEMS, start=1):
+        item, created = ServiceItem.objects.get_or_create(
+            category=categories[category],
+            name=name,
+            defaults={
+                "description": description,
+                "eligibility": eligibility,
+                "how_to_obtain": how,
+                "provider": provider,
+                "contact": contact,
+                "cost": cost,
+                "professional": professional,
+                "sort_order": order,
+            },
+        )
+        if created:
+            item.regions.set([regions[c] for c in codes if c in regions])
+        items.append(item)
+    return items
 
 
 def seed() -> None:
-    categories_ensure()
+    service_items_ensure()

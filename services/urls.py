@@ -2,7 +2,8 @@
 
 from .urls_care import urlpatterns as care_urls
 from .urls_ledger import urlpatterns as ledger_urls
+from .urls_pairing import urlpatterns as pairing_urls
 
 app_name = "services"
 
-urlpatterns = ledger_urls + care_urls
+urlpatterns = ledger_urls + care_urls + pairing_urls

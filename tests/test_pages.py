@@ -21,6 +21,11 @@ def test_home_page_is_chinese_by_default(client, home_page):
     assert "农村留守老年人关爱服务" in body
 
 
+def test_browser_language_does_not_override_chinese(client, home_page):
+    body = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="zh-Hans"' in body
+
+
 def test_language_switch_to_english(client, home_page):
     response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert response.status_code == 302

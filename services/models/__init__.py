@@ -1,5 +1,44 @@
 """Models of the services app, one module per topic; import them here so Django finds them."""
 
+from .care import Alert, AlertDeadline, AlertStep, FollowUp, Visit, VisitDigest, VisitPlan
 from .catalogue import DEFAULT_CATEGORIES, ServiceCategory, ServiceItem
+from .ledger import (
+    CareAgreement,
+    DutyReminder,
+    Elder,
+    ElderChange,
+    ElderStatus,
+    FamilyContact,
+    ImportJob,
+    PriorityLevel,
+)
+from .pairing import MatchRun, Need, Pairing
+from .records import Certificate, RecordKind, RecordStatus, ServiceRecord
 
-__all__ = ["DEFAULT_CATEGORIES", "ServiceCategory", "ServiceItem"]
+__all__ = [
+    "DEFAULT_CATEGORIES",
+    "Alert",
+    "AlertDeadline",
+    "AlertStep",
+    "CareAgreement",
+    "Certificate",
+    "DutyReminder",
+    "Elder",
+    "ElderChange",
+    "ElderStatus",
+    "FamilyContact",
+    "FollowUp",
+    "ImportJob",
+    "MatchRun",
+    "Need",
+    "Pairing",
+    "PriorityLevel",
+    "RecordKind",
+    "RecordStatus",
+    "ServiceCategory",
+    "ServiceItem",
+    "ServiceRecord",
+    "Visit",
+    "VisitDigest",
+    "VisitPlan",
+]

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from django.core.management import call_command
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -33,6 +34,7 @@ def demo_site(transactional_db):
     A flush also empties what migrations had created (Wagtail's locale and root page), so make them first.
     """
     from django.conf import settings
+
     from wagtail.models import Locale, Page
 
     Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE)

@@ -16,6 +16,7 @@ SEEDERS = [
     "services.demo_visits.seed",  # visits and alerts
     "cms.demo.seed",  # home page, policies, publicity, service list page
     "volunteers.demo.seed",  # volunteers, organisations, activities
+    "services.demo_pairing.seed",  # needs and pairings in the demo village
 ]
 
 

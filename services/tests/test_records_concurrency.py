@@ -1,0 +1,83 @@
+"""Two confirmers press "confirm" on the same record at the same moment: one wins, the other is told.
+
+Each thread has its own database connection; on PostgreSQL the second one waits on the row lock
+(select_for_update) and then sees the first decision. Run it on PostgreSQL with DATABASE_URL set.
+"""
+
+import threading
+
+import pytest
+
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import connection
+
+from portal.models import Region
+from services import hours
+from services.catalogue import categories_ensure
+from services.models import ServiceItem, ServiceRecord
+from services.models.records import RecordStatus
+from tests.factories import UserFactory
+from volunteers.models import ActivitySignup, Membership
+from volunteers.organisations import kinds_ensure
+from volunteers.tests.conftest import make_activity, make_organisation
+
+from .test_records_helpers import add_member, at, backdate_membership
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_confirmers_at_once_one_wins_one_is_told():
+    if not Region.objects.filter(code="640422100201").exists():  # a transactional test empties the tables
+        call_command("load_regions", verbosity=0)
+    kinds_ensure()
+    item = ServiceItem.objects.create(category=categories_ensure()[0], name="助餐", description="")
+    first_admin, second_admin = UserFactory(real_name="会长一"), UserFactory(real_name="会长二")
+    organisation = make_organisation(admin=first_admin)
+    Membership.objects.create(organisation=organisation, user=second_admin, status="active", is_admin=True)
+    backdate_membership(first_admin, organisation)
+    backdate_membership(second_admin, organisation)
+    giver = add_member(organisation, real_name="会员")
+    activity = make_activity(organisation=organisation, start=at(2, 9), end=at(2, 11), signup_deadline=at(3, 9))
+    ActivitySignup.objects.create(activity=activity, user=giver)
+    ActivitySignup.objects.update(created_at=at(3, 8))
+    record = hours.record_create(
+        actor=giver,
+        giver=giver,
+        activity=activity,
+        service_item=item,
+        kind="volunteer",
+        start=activity.start,
+        end=activity.end,
+        place="村部",
+        content="助餐",
+    )
+
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def press(admin):
+        try:
+            barrier.wait()
+            hours.record_confirm(actor=admin, record=ServiceRecord(pk=record.pk))
+            outcomes.append("confirmed")
+        except ValidationError as exc:
+            outcomes.append(exc.error_list[0].code)
+        finally:
+            connection.close()
+
+    if connection.vendor == "postgresql":
+        threads = [threading.Thread(target=press, args=(a,)) for a in (first_admin, second_admin)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    else:
+        # SQLite's in-memory test database refuses a second writer outright ("table is locked"), so here the
+        # two confirmers come one after the other, both holding the record as they saw it (submitted).
+        barrier = threading.Barrier(1)
+        for admin in (first_admin, second_admin):
+            press(admin)
+    assert sorted(outcomes) == ["already_decided", "confirmed"]
+    record.refresh_from_db()
+    assert record.status == RecordStatus.CONFIRMED
+    assert record.confirmed_by in (first_admin, second_admin)
