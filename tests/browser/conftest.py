@@ -35,11 +35,13 @@ def demo_site(transactional_db):
     """
     from django.conf import settings
 
-    from wagtail.models import Locale, Page
+    from wagtail.models import Collection, Locale, Page
 
     Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE)
     if Page.get_first_root_node() is None:
         Page.add_root(instance=Page(title="Root", slug="root"))
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")
     call_command("load_regions", verbosity=0)
     call_command("seed_demo", stdout=io.StringIO())
 

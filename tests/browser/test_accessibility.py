@@ -1,0 +1,33 @@
+"""axe-core (vendored, run in headless Chromium) finds no serious or critical violation on the public pages,
+in normal and large-text mode, on a phone and a desktop."""
+
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
+PAGES = ["/", "/policy/ningxia-2018-105/", "/care-services/?county=640422000000", "/search/?query=留守"]
+
+
+def violations(page) -> list[dict]:
+    page.add_script_tag(content=AXE)
+    result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"][:3]]}
+        for v in result
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+@pytest.mark.parametrize("elder", [False, True], ids=["normal", "elder"])
+def test_public_pages_have_no_serious_violations(demo_site, open_page, width, elder):
+    found = {}
+    for path in PAGES:
+        page = open_page(path, width=width, elder=elder, name="a11y-" + (path.strip("/").split("/")[0] or "home"))
+        problems = violations(page)
+        if problems:
+            found[path] = problems
+    assert found == {}
