@@ -1,7 +1,8 @@
 """`make bench`: migrate a benchmark database, generate data, time every registered case.
 
 Environment: BENCH_DATABASE_URL (default: bench/out/bench.sqlite3), BENCH_REPEAT (default 30),
-BENCH_ELDERS (rows for the ledger cases, default 100000), BENCH_ONLY (substring filter on case names).
+BENCH_ELDERS (rows for the ledger cases, default 100000), BENCH_ONLY (substring filter on case names),
+BENCH_MODULES (comma-separated topics, e.g. "ledger,care": only bench/cases_<topic>.py and the base cases).
 """
 
 import importlib
@@ -30,8 +31,10 @@ def main() -> int:
     call_command("load_regions", verbosity=0)
     suite = Suite(repeat=int(os.environ.get("BENCH_REPEAT", "30")))
     package = Path(__file__).resolve().parent
+    topics = {t.strip() for t in os.environ.get("BENCH_MODULES", "").split(",") if t.strip()}
     for info in sorted(pkgutil.iter_modules([str(package)]), key=lambda m: (m.name != "cases_portal", m.name)):
-        if info.name.startswith("cases_"):
+        wanted = not topics or info.name == "cases_portal" or info.name.removeprefix("cases_") in topics
+        if info.name.startswith("cases_") and wanted:
             importlib.import_module(f"bench.{info.name}").register(suite)
     only = os.environ.get("BENCH_ONLY")
     if only:
