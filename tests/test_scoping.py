@@ -160,3 +160,15 @@ def test_admin_role_list_is_scoped(client, region_admin, mfa_client):
     assert "本县人员" in body
     assert "外县人员" not in body
     assert COUNTY  # the admin's own county
+
+
+def test_supervisor_is_not_offered_write_buttons_on_an_elder(client, supervisor, liaison):
+    from services.tests.factories_ledger import ElderFactory
+
+    elder = ElderFactory(village=Region.objects.get(code=VILLAGE))
+    url = reverse("services:elder-detail", args=[elder.pk])
+    visit_url = reverse("services:visit-create", args=[elder.pk])
+    client.force_login(supervisor)
+    assert visit_url not in client.get(url).content.decode()
+    client.force_login(liaison)
+    assert visit_url in client.get(url).content.decode()

@@ -293,7 +293,7 @@ def test_elder_panel_renders(liaison, rf):
     visit_ops.visit_record(actor=liaison, elder=elder)
     request = rf.get("/")
     request.user = liaison
-    html = render_to_string("services/care/_elder_panel.html", {"elder": elder, "request": request})
+    html = render_to_string("services/care/_elder_panel.html", {"elder": elder}, request=request)
     assert reverse("services:visit-create", args=[elder.pk]) in html
     assert reverse("services:alert-raise", args=[elder.pk]) in html
     assert reverse("services:visit-detail", args=[Visit.objects.get().pk]) in html
