@@ -91,7 +91,8 @@ def can_write(user) -> bool:
     return any(r.role not in READ_ONLY_ROLES for r in staff_roles(user))
 
 
-def _no_store(response):
+def no_store(response):
+    """Mark a response with personal data: no shared or browser cache may keep it."""
     add_never_cache_headers(response)
     patch_cache_control(response, no_store=True, private=True)
     return response
@@ -118,7 +119,7 @@ class ScopedViewMixin(LoginRequiredMixin):
                 raise PermissionDenied(NO_ROLE)
             if self.write_view and not can_write(user):
                 raise PermissionDenied(READ_ONLY)
-        return _no_store(super().dispatch(request, *args, **kwargs))
+        return no_store(super().dispatch(request, *args, **kwargs))
 
     def scope(self, queryset: QuerySet) -> QuerySet:
         return scope_queryset(
@@ -145,7 +146,7 @@ def scoped_view(*roles: str, write: bool = False):
                     raise PermissionDenied(NO_ROLE)
                 if write and not can_write(user):
                     raise PermissionDenied(READ_ONLY)
-            return _no_store(view(request, *args, **kwargs))
+            return no_store(view(request, *args, **kwargs))
 
         return wrapper
 

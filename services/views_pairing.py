@@ -23,7 +23,8 @@ from django.views import View
 from portal import audit
 from portal.models import AuditAction, Region, RoleKind
 from portal.phone import mask_phone
-from portal.scoping import ScopedViewMixin, _no_store, can_write
+from portal.scoping import ScopedViewMixin, can_write
+from portal.scoping import no_store as _no_store
 
 from . import pairing as ops
 from .forms_pairing import EndForm, MatchRunForm, NeedForm, PairingFilter, PairingForm

@@ -14,7 +14,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.decorators import method_decorator
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -24,6 +23,7 @@ from portal import audit
 from portal.models import AuditAction, RoleKind
 from portal.phone import mask_phone
 from portal.scoping import ScopedViewMixin, scope_queryset, staff_roles
+from portal.scoping import no_store as _no_store
 
 from . import activities as acts
 from . import organisations as orgs
@@ -56,12 +56,6 @@ from .tables import (
     OrganisationReviewTable,
     OrganisationTable,
 )
-
-
-def _no_store(response):
-    add_never_cache_headers(response)
-    patch_cache_control(response, no_store=True, private=True)
-    return response
 
 
 def _form_error(form, exc: ValidationError) -> None:
