@@ -147,38 +147,44 @@ def profile(request):
     return _profile_page(request, profile, form=form, status=400)
 
 
-@login_required
-@require_POST
-def profile_identity(request):
+def _profile_part(request, *, form_class, operation, saved_message, form_key):
+    """Save one part of the giver's profile (real-name or professional details) through its operation."""
     profile = get_object_or_404(VolunteerProfile, user=request.user)
-    form = IdentityForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            profiles.profile_set_identity(profile=profile, request=request, **form.cleaned_data)
+            operation(profile=profile, request=request, **form.cleaned_data)
         except ValidationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, _("Your real-name details are saved."))
+            messages.success(request, saved_message)
             return redirect("volunteers:profile")
     profile.refresh_from_db()
-    return _profile_page(request, profile, identity_form=form, status=400)
+    return _profile_page(request, profile, status=400, **{form_key: form})
+
+
+@login_required
+@require_POST
+def profile_identity(request):
+    return _profile_part(
+        request,
+        form_class=IdentityForm,
+        operation=profiles.profile_set_identity,
+        saved_message=_("Your real-name details are saved."),
+        form_key="identity_form",
+    )
 
 
 @login_required
 @require_POST
 def profile_professional(request):
-    profile = get_object_or_404(VolunteerProfile, user=request.user)
-    form = ProfessionalForm(request.POST)
-    if form.is_valid():
-        try:
-            profiles.profile_set_professional(profile=profile, request=request, **form.cleaned_data)
-        except ValidationError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(request, _("Your professional profile is saved."))
-            return redirect("volunteers:profile")
-    profile.refresh_from_db()
-    return _profile_page(request, profile, professional_form=form, status=400)
+    return _profile_part(
+        request,
+        form_class=ProfessionalForm,
+        operation=profiles.profile_set_professional,
+        saved_message=_("Your professional profile is saved."),
+        form_key="professional_form",
+    )
 
 
 @login_required
