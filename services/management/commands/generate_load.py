@@ -58,7 +58,9 @@ class Command(BaseCommand):
                 for village in rng.choices(villages, weights=weights, k=size):
                     gender = rng.choice("MF")
                     age = min(99, 60 + int(rng.expovariate(1 / 11)))
-                    birth = today.replace(year=today.year - age, month=rng.randint(1, 12), day=rng.randint(1, 28))
+                    # born in the year before (today.year - age): whatever the day, the elder is `age` or one
+                    # year older today, never younger than 60
+                    birth = today.replace(year=today.year - age - 1, month=rng.randint(1, 12), day=rng.randint(1, 28))
                     area = village[:6]
                     while True:
                         key = (area, birth, gender)
