@@ -2,7 +2,7 @@
 
 import pytest
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.management import call_command
 
 from portal.sms import OutboxSender
@@ -25,7 +25,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True)
 def _clean_outbox_and_cache():
     OutboxSender.outbox.clear()
-    cache.clear()
+    for each in caches.all():
+        each.clear()
     yield
     OutboxSender.outbox.clear()
 

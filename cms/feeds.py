@@ -75,6 +75,9 @@ def robots_txt(request):
         "Disallow: /portal/",
         "Disallow: /services/",
         "Disallow: /search/",
+        # the header's large-text and language links (GET, rel="nofollow"): nothing to index there
+        "Disallow: /a11y/",
+        "Disallow: /i18n/",
         f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

@@ -19,3 +19,40 @@ class VillageTable(tables.Table):
         attrs = {"class": "table"}
         template_name = "django_tables2/table.html"
         per_page = 50
+
+
+class AuditedExportMixin:
+    """The export twin of a list view: the same filtered rows as a file (xlsx by default, or csv),
+    unpaginated, and an audit event saying who took which rows.
+
+    Subclass the list view and this mixin, set `table_class` to the export table and `export_object_type`
+    (e.g. "services.elder"). csv gets a byte-order mark so that Excel opens the Chinese text correctly.
+    """
+
+    table_pagination = False
+    export_object_type = ""
+    export_label = ""  # what the rows are, in the audit event: "elders (xlsx, 120)"
+
+    def get_table_kwargs(self):
+        return {}
+
+    def render_to_response(self, context, **kwargs):
+        from . import audit
+        from .models import AuditAction
+
+        export_format = self.request.GET.get("format", "xlsx")
+        if export_format not in self.export_formats:
+            export_format = "xlsx"
+        rows = len(context["table"].rows)
+        label = self.export_label or self.export_object_type
+        audit.record(
+            AuditAction.EXPORT,
+            request=self.request,
+            object_type=self.export_object_type,
+            object_repr=f"{label} ({export_format}, {rows})",
+            changes={"query": self.request.GET.urlencode()[:500], "rows": rows},
+        )
+        response = self.create_export(export_format)
+        if export_format == "csv":
+            response.content = "\ufeff".encode() + response.content
+        return response

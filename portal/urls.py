@@ -26,6 +26,7 @@ app_urls = [
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("a11y/toggle/", views.toggle_elder_mode, name="toggle_elder_mode"),
+    path("i18n/lang/<str:code>/", views.choose_language, name="choose_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     # Password reset by SMS replaces allauth's email flow (same URL name, so its links point here).

@@ -1,8 +1,8 @@
 """Demo data for pairing (结对帮扶) in 大营村: needs of the priority elders and a few active pairings.
 
-The demo volunteer 海小勇 (13900000006) is paired with one 重点 elder and has room for one more, so the
-township officer (13900000002) can run the matching for 吉强镇, accept the proposals and see him get a
-second elder. Runs after services.demo_ledger and volunteers.demo (it needs their elders and givers);
+The demo volunteer 海小勇 (13900000006) is paired with one 重点 elder and has room for one more, and the
+village's elder association offers three places to the matching (一帮多), so the township officer
+(13900000002) can run the matching for 吉强镇, accept the proposals and see them get their elders. Runs after services.demo_ledger and volunteers.demo (it needs their elders and givers);
 idempotent.
 """
 
@@ -85,6 +85,8 @@ def seed() -> None:
     # the elder association helps the same elder too (多帮一)
     association = Organisation.objects.filter(name="大营村老年协会").first()
     if association is not None:
+        # and offers three places to the matching (一帮多): the township's run may propose it
+        Organisation.objects.filter(pk=association.pk, pairing_capacity=0).update(pairing_capacity=3)
         _pair(
             elder=elders[0],
             giver_organisation=association,

@@ -22,6 +22,7 @@ from portal.identity import mask_resident_id
 from portal.models import AuditAction, Region, RoleKind
 from portal.phone import mask_phone
 from portal.scoping import ScopedViewMixin, can_write
+from portal.tables import AuditedExportMixin
 
 from . import ledger, ledger_import
 from .filters_ledger import ElderFilter
@@ -94,31 +95,12 @@ class ElderListView(ScopedViewMixin, ExportMixin, SingleTableMixin, FilterView):
         return context
 
 
-class ElderExportView(ElderListView):
+class ElderExportView(AuditedExportMixin, ElderListView):
     """xlsx (default) or csv of the filtered ledger: plain values, ID numbers and phones masked; audited."""
 
     table_class = ElderExportTable
-    table_pagination = False
-
-    def get_table_kwargs(self):
-        return {}
-
-    def render_to_response(self, context, **kwargs):
-        export_format = self.request.GET.get("format", "xlsx")
-        if export_format not in self.export_formats:
-            export_format = "xlsx"
-        table = context["table"]
-        audit.record(
-            AuditAction.EXPORT,
-            request=self.request,
-            object_type="services.elder",
-            object_repr=f"elders ({export_format}, {len(table.rows)})",
-            changes={"query": self.request.GET.urlencode()[:500], "rows": len(table.rows)},
-        )
-        response = self.create_export(export_format)
-        if export_format == "csv":  # a BOM so that Excel opens the Chinese text correctly
-            response.content = "\ufeff".encode() + response.content
-        return response
+    export_label = "elders"
+    export_object_type = "services.elder"
 
 
 # --- detail ----------------------------------------------------------------------------------------

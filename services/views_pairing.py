@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -25,12 +25,13 @@ from portal.models import AuditAction, Region, RoleKind
 from portal.phone import mask_phone
 from portal.scoping import ScopedViewMixin, can_write
 from portal.scoping import no_store as _no_store
+from portal.tables import AuditedExportMixin
 
 from . import pairing as ops
 from .forms_pairing import EndForm, MatchRunForm, NeedForm, PairingFilter, PairingForm
 from .ledger import can_edit, elders_for
 from .models.catalogue import ServiceCategory
-from .models.pairing import MatchRun, Need, Pairing, PairingStatus
+from .models.pairing import MatchRun, MatchRunStatus, Need, Pairing, PairingStatus
 
 STAFF_ROLES = tuple(RoleKind.values)
 PROPOSALS_PER_PAGE = 50
@@ -77,15 +78,36 @@ class MatchRunView(ScopedViewMixin, View):
         if not form.is_valid():
             return render(request, self.template_name, self._context(form), status=400)
         try:
-            run = ops.match_run(region=form.cleaned_data["region"], user=request.user, request=request)
+            run = ops.match_start(region=form.cleaned_data["region"], user=request.user, request=request)
         except ValidationError as exc:
             form.add_error(None, exc)
             return render(request, self.template_name, self._context(form), status=400)
-        messages.success(
-            request,
-            ngettext("%(n)d pairing proposed.", "%(n)d pairings proposed.", len(run.chosen)) % {"n": len(run.chosen)},
-        )
+        if run.status == MatchRunStatus.DONE:
+            n = len(run.chosen)
+            messages.success(request, ngettext("%(n)d pairing proposed.", "%(n)d pairings proposed.", n) % {"n": n})
+        elif not run.is_finished:
+            messages.info(request, _g("The matching has started; this page follows its progress."))
         return redirect("services:match-proposals", pk=run.pk)
+
+
+class MatchRunStatusView(ScopedViewMixin, View):
+    """A run's progress as JSON, for the proposals page's small polling script."""
+
+    allowed_roles = ops.OFFICER_ROLES
+
+    def get(self, request, pk):
+        run = get_object_or_404(ops.runs_for(request.user).only("pk", "status", "progress", "stage"), pk=pk)
+        return _no_store(
+            JsonResponse(
+                {
+                    "status": run.status,
+                    "finished": run.is_finished,
+                    "progress": run.progress,
+                    "stage": str(ops.RUN_STAGES.get(run.stage, run.stage)),
+                    "url": reverse("services:match-proposals", args=[run.pk]),
+                }
+            )
+        )
 
 
 def _coverage_rows(cov: dict, after: dict | None = None) -> dict:
@@ -115,13 +137,16 @@ class MatchProposalsView(ScopedViewMixin, View):
     def _proposals(self, run):
         return (
             Pairing.objects.filter(match_run=run, status=PairingStatus.PROPOSED)
-            .select_related("elder__village", "giver_user__volunteer_profile")
+            .select_related("elder__village", "giver_user__volunteer_profile", "giver_organisation__kind")
             .prefetch_related("categories")
             .order_by("-score", "elder_id", "pk")
         )
 
     def get(self, request, pk):
         run = self.get_run()
+        if not run.is_finished:
+            context = {"run": run, "stage": ops.RUN_STAGES.get(run.stage, run.stage)}
+            return _no_store(render(request, "services/pairing/match_progress.html", context))
         page = Paginator(self._proposals(run), PROPOSALS_PER_PAGE).get_page(request.GET.get("page"))
         names = _category_names()
         for p in page.object_list:
@@ -141,14 +166,19 @@ class MatchProposalsView(ScopedViewMixin, View):
             "coverage": _coverage_rows(run.coverage_before, run.coverage_after),
             "can_decide": can_write(request.user),
         }
-        return render(request, self.template_name, context)
+        return _no_store(render(request, self.template_name, context))
 
     def post(self, request, pk):
         run = self.get_run()
         if not can_write(request.user):
             raise PermissionDenied(ops.READ_ONLY)
         action = request.POST.get("action")
-        proposals = self._proposals(run).select_related(None).select_related("elder__village", "giver_user")
+        proposals = (
+            self._proposals(run)
+            .select_related(None)
+            .prefetch_related(None)
+            .select_related("elder__village", "giver_user", "giver_organisation")
+        )
         if action == "accept_all":
             chosen = list(proposals)
         else:
@@ -296,29 +326,12 @@ class PairingListView(ScopedViewMixin, ExportMixin, SingleTableMixin, FilterView
         return context
 
 
-class PairingExportView(PairingListView):
+class PairingExportView(AuditedExportMixin, PairingListView):
+    """xlsx (default) or csv of the filtered pairings; audited."""
+
     table_class = PairingExportTable
-    table_pagination = False
-
-    def get_table_kwargs(self):
-        return {}
-
-    def render_to_response(self, context, **kwargs):
-        export_format = self.request.GET.get("format", "xlsx")
-        if export_format not in self.export_formats:
-            export_format = "xlsx"
-        table = context["table"]
-        audit.record(
-            AuditAction.EXPORT,
-            request=self.request,
-            object_type="services.pairing",
-            object_repr=f"pairings ({export_format}, {len(table.rows)})",
-            changes={"query": self.request.GET.urlencode()[:500], "rows": len(table.rows)},
-        )
-        response = self.create_export(export_format)
-        if export_format == "csv":
-            response.content = "\ufeff".encode() + response.content
-        return response
+    export_label = "pairings"
+    export_object_type = "services.pairing"
 
 
 class PairingDetailView(ScopedViewMixin, View):
@@ -484,13 +497,16 @@ class PairingCreateView(ElderPairingMixin, View):
 # --- the giver's own page ---------------------------------------------------------------------------
 
 
-def giver_elders(user, *, request=None) -> list[Pairing]:
-    """The giver's active pairings with what the include shows (name, village, address, phone, needs).
+def giver_elders(user, *, request=None, organisation=None) -> list[Pairing]:
+    """The giver's active pairings with what the include shows (name, village, address, phone, needs);
+    with `organisation`, only those of that organisation (which `user` runs).
 
     Viewing them is audited. The lead puts this in the giver's page context as `giver_pairings`."""
+    mine = ops.pairings_for_giver(user)
+    if organisation is not None:
+        mine = mine.filter(giver_organisation=organisation)
     pairings = list(
-        ops.pairings_for_giver(user)
-        .select_related("elder__village", "giver_organisation")
+        mine.select_related("elder__village", "giver_organisation")
         .prefetch_related(
             "categories",
             Prefetch(
@@ -522,3 +538,37 @@ def my_elders(request):
             request, "services/pairing/my_elders.html", {"giver_pairings": giver_elders(request.user, request=request)}
         )
     )
+
+
+# --- an organisation's offer to the matching (一帮多) --------------------------------------------------
+
+
+@login_required
+def organisation_pairing(request, pk: int):
+    """An organisation admin sets how many elders the matching may pair with the organisation and sees the
+    elders it is paired with (the same limited details as a volunteer). Not an admin: 404 (403 for members)."""
+    from volunteers.forms import OrganisationPairingForm
+    from volunteers.organisations import organisation_for_admin
+
+    organisation = organisation_for_admin(user=request.user, pk=pk)
+    form = OrganisationPairingForm(request.POST or None, initial={"pairing_capacity": organisation.pairing_capacity})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            ops.organisation_set_capacity(
+                actor=request.user,
+                organisation=organisation,
+                capacity=form.cleaned_data["pairing_capacity"],
+                request=request,
+            )
+            messages.success(request, _g("Saved."))
+            return redirect("services:pairing-organisation", pk=organisation.pk)
+        status = 400
+    pairings = giver_elders(request.user, request=request, organisation=organisation)
+    context = {
+        "organisation": organisation,
+        "form": form,
+        "giver_pairings": pairings,
+        "giver_title": _g("Elders paired with the organisation"),
+    }
+    return _no_store(render(request, "services/pairing/organisation_pairing.html", context, status=status))

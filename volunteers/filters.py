@@ -6,7 +6,12 @@ a public list page then costs its count, its rows and the (small, editable) kind
 
 import django_filters
 
+from django import forms
 from django.core.cache import cache
+from django.db.models import Q
+from django.forms.utils import flatatt
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Region, RegionLevel
@@ -14,14 +19,33 @@ from portal.models import Region, RegionLevel
 from .models import (
     Activity,
     ActivityKind,
+    GiverKind,
     Membership,
     MembershipStatus,
     Organisation,
     OrganisationKind,
     OrganisationStatus,
+    VolunteerProfile,
 )
 
 CHOICES_TTL = 3600
+
+
+class PlainSelect(forms.Select):
+    """A <select> written out in Python.
+
+    Django renders every <option> through a template of its own; for the few hundred villages of a county
+    that cost more than all the page's queries. Same markup, same selected value, no option template.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final_attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        selected = set(self.format_value(value))
+        options = "".join(
+            f'<option value="{escape(option)}"{" selected" if str(option) in selected else ""}>{escape(label)}</option>'
+            for option, label in self.choices
+        )
+        return mark_safe(f"<select{flatatt(final_attrs)}>{options}</select>")  # every part escaped above
 
 
 def county_choices() -> list[tuple[str, str]]:
@@ -45,10 +69,10 @@ def township_choices(county: str) -> list[tuple[str, str]]:
 class _PlaceFilter(django_filters.FilterSet):
     region_path = "village"
     county = django_filters.ChoiceFilter(
-        label=_("County / district"), method="in_region", empty_label=_("All counties")
+        label=_("County / district"), method="in_region", empty_label=_("All counties"), widget=PlainSelect
     )
     township = django_filters.ChoiceFilter(
-        label=_("Township / town"), method="in_region", empty_label=_("All townships")
+        label=_("Township / town"), method="in_region", empty_label=_("All townships"), widget=PlainSelect
     )
 
     def __init__(self, data=None, *args, **kwargs):
@@ -64,7 +88,9 @@ class _PlaceFilter(django_filters.FilterSet):
 
 
 class ActivityFilter(_PlaceFilter):
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=ActivityKind.choices, empty_label=_("All kinds"))
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind"), choices=ActivityKind.choices, empty_label=_("All kinds"), widget=PlainSelect
+    )
 
     class Meta:
         model = Activity
@@ -74,7 +100,7 @@ class ActivityFilter(_PlaceFilter):
 class OrganisationFilter(_PlaceFilter):
     region_path = "region"
     kind = django_filters.ModelChoiceFilter(
-        label=_("Kind"), queryset=OrganisationKind.objects.all(), empty_label=_("All kinds")
+        label=_("Kind"), queryset=OrganisationKind.objects.all(), empty_label=_("All kinds"), widget=PlainSelect
     )
     q = django_filters.CharFilter(label=_("Name"), field_name="name", lookup_expr="contains")
 
@@ -97,3 +123,82 @@ class ReviewFilter(django_filters.FilterSet):
     class Meta:
         model = Organisation
         fields = ["status"]
+
+
+SPARE_CHOICES = [("yes", _("Can pair with more elders")), ("no", _("No spare capacity"))]
+
+
+def _skill_choices(request):
+    from services.models import ServiceCategory
+
+    return ServiceCategory.objects.all()
+
+
+class VolunteerStaffFilter(django_filters.FilterSet):
+    """The staff's list of givers: who, where, which skills and organisation, spare capacity, hours."""
+
+    q = django_filters.CharFilter(label=_("Name or mobile number"), method="search")
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind"), choices=GiverKind.choices, empty_label=_("All kinds"), widget=PlainSelect
+    )
+    skill = django_filters.ModelChoiceFilter(
+        label=_("Skill"), field_name="skills", queryset=_skill_choices, empty_label=_("Any skill"), widget=PlainSelect
+    )
+    region = django_filters.ChoiceFilter(
+        label=_("Township or village"), method="in_region", empty_label=_("All"), widget=PlainSelect
+    )
+    # plain (pk, name) choices: the organisations of a county are a hundred or more, no model objects needed
+    organisation = django_filters.ChoiceFilter(
+        label=_("Organisation"), method="in_organisation", empty_label=_("Any"), widget=PlainSelect
+    )
+    spare = django_filters.ChoiceFilter(
+        label=_("Pairing capacity"), choices=SPARE_CHOICES, method="by_spare", empty_label=_("Any"), widget=PlainSelect
+    )
+    hours_min = django_filters.NumberFilter(label=_("At least (hours)"), method="by_hours", min_value=0)
+    hours_max = django_filters.NumberFilter(label=_("At most (hours)"), method="by_hours", min_value=0)
+
+    class Meta:
+        model = VolunteerProfile
+        fields = ["q", "kind", "skill", "region", "organisation", "spare", "hours_min", "hours_max"]
+
+    @property
+    def form(self):
+        form = super().form
+        if not getattr(self, "_choices_set", False):
+            from services.filters_ledger import region_choices
+
+            from .profiles import organisations_for_staff
+
+            form.fields["region"].choices = [("", _("All")), *region_choices(self.request.user)]
+            organisations = organisations_for_staff(self.request.user).values_list("pk", "name")
+            form.fields["organisation"].choices = [("", _("Any")), *((str(pk), name) for pk, name in organisations)]
+            form.fields["q"].widget = forms.TextInput(attrs={"type": "search", "autocomplete": "off"})
+            for name in ("hours_min", "hours_max"):
+                form.fields[name].widget.attrs.update({"inputmode": "decimal", "step": "any"})
+            self._choices_set = True
+        return form
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(user__real_name__contains=value) | Q(user__phone__contains=value))
+
+    def in_region(self, queryset, name, value):
+        """A township (its code ends in 000) covers its villages: a range on the fixed-width code."""
+        prefix = value[:9] if value[9:] == "000" else value
+        return queryset.filter(village__code__range=(prefix.ljust(12, "0"), prefix.ljust(12, "9")))
+
+    def in_organisation(self, queryset, name, value):
+        return queryset.filter(
+            user__memberships__organisation_id=int(value), user__memberships__status=MembershipStatus.ACTIVE
+        )
+
+    def by_spare(self, queryset, name, value):
+        return queryset.filter(spare__gt=0) if value == "yes" else queryset.filter(spare=0)
+
+    def by_hours(self, queryset, name, value):
+        minutes = round(float(value) * 60)
+        return queryset.filter(
+            **{"volunteer_minutes__gte" if name == "hours_min" else "volunteer_minutes__lte": minutes}
+        )

@@ -203,3 +203,20 @@ class AttendanceForm(forms.Form):
             )
             for signup, _a, _m in self.rows
         }
+
+
+ORGANISATION_PAIRING_MAX = 500
+
+
+class OrganisationPairingForm(forms.Form):
+    """An organisation admin's offer to the matching (一帮多): how many elders it can be paired with."""
+
+    pairing_capacity = forms.IntegerField(
+        label=_("Elders the organisation can be paired with"),
+        min_value=0,
+        max_value=ORGANISATION_PAIRING_MAX,
+        help_text=_(
+            "0 = not offered. Once the organisation is approved, the township's matching may pair it with up "
+            "to this many elders (一帮多); the admins are told by SMS."
+        ),
+    )

@@ -156,6 +156,11 @@ class Organisation(models.Model):
         _("status"), max_length=10, choices=OrganisationStatus.choices, default=OrganisationStatus.PENDING
     )
     status_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    pairing_capacity = models.PositiveIntegerField(
+        _("elders the organisation can be paired with"),
+        default=0,
+        help_text=_("一帮多: how many elders the matching may pair with the organisation; 0 = not offered."),
+    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("decided by"),
@@ -178,7 +183,8 @@ class Organisation(models.Model):
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
         ordering = ["region_id", "name"]
-        indexes = [models.Index(fields=["status", "region"])]
+        # the public directory: approved ones, in (region, name) order, read off the index without a sort
+        indexes = [models.Index(fields=["status", "region", "name"], name="organisation_directory_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["credit_code"], condition=~Q(credit_code=""), name="organisation_unique_credit_code"
@@ -224,6 +230,10 @@ class Membership(models.Model):
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         ordering = ["organisation", "-is_admin", "created_at"]
+        # the organiser's member list: one organisation's members, admins first, then by status and date
+        indexes = [
+            models.Index(fields=["organisation", "-is_admin", "status", "created_at"], name="membership_list_idx")
+        ]
         constraints = [
             models.UniqueConstraint(fields=["organisation", "user"], name="membership_unique"),
             models.CheckConstraint(condition=Q(is_admin=False) | Q(status="active"), name="membership_admin_active"),
@@ -354,4 +364,5 @@ class ActivitySignup(models.Model):
         return f"{self.user} · {self.activity}"
 
 
+from .models_record import Award, CorrectionRequest, Evaluation, FamilyConfirmation, Training  # noqa: E402,F401
 from .pages import ActivityIndexPage  # noqa: E402,F401 — the Wagtail page lives beside the models

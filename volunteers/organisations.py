@@ -4,7 +4,7 @@ import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -91,9 +91,31 @@ def kinds_ensure() -> list[OrganisationKind]:
 
 
 def organisations_public() -> QuerySet[Organisation]:
-    return Organisation.objects.filter(status=OrganisationStatus.APPROVED).select_related(
-        "kind", "region__parent__parent"
+    return organisations_public_base().select_related("kind", "region__parent__parent")
+
+
+def organisations_directory() -> QuerySet[Organisation]:
+    """The public directory's rows: name, kind and the place's names, in one query of only those columns.
+
+    `only()` keeps the rows small (no descriptions, contacts or audit columns), and the pagination COUNT
+    stays a count of organisations alone: select_related joins are dropped from it.
+    """
+    return (
+        organisations_public_base()
+        .select_related("kind", "region__parent__parent")
+        .only(
+            "name",
+            "kind__name",
+            "region__name",
+            "region__level",
+            "region__parent__name",
+            "region__parent__parent__name",
+        )
     )
+
+
+def organisations_public_base() -> QuerySet[Organisation]:
+    return Organisation.objects.filter(status=OrganisationStatus.APPROVED)
 
 
 def membership_of(*, user, organisation: Organisation) -> Membership | None:
@@ -110,19 +132,34 @@ def is_org_admin(*, user, organisation: Organisation) -> bool:
     ).exists()
 
 
-def organisation_for_admin(*, user, pk: int) -> Organisation:
+def organisation_for_admin(*, user, pk: int, with_counts: bool = False) -> Organisation:
     """The organisation if `user` is one of its admins; 404 for anyone else (it is not theirs to know).
 
-    One query on the normal path: the organisation joined with the user's admin membership.
+    One query on the normal path: the organisation joined with the user's admin membership. With
+    `with_counts`, the same query also counts the members per status (`member_counts`), so the member
+    list's pagination needs no COUNT of its own.
     """
     if getattr(user, "is_authenticated", False):
-        organisation = (
-            Organisation.objects.select_related("kind", "region")
-            .filter(
-                pk=pk, memberships__user=user, memberships__is_admin=True, memberships__status=MembershipStatus.ACTIVE
-            )
-            .first()
+        queryset = Organisation.objects.select_related("kind", "region").filter(
+            pk=pk, memberships__user=user, memberships__is_admin=True, memberships__status=MembershipStatus.ACTIVE
         )
+        if with_counts:
+            counted = Membership.objects.filter(organisation_id=pk)
+            queryset = queryset.annotate(
+                **{
+                    f"members_{status}": counted.filter(status=status)
+                    .order_by()
+                    .values("organisation_id")
+                    .annotate(n=Count("pk"))
+                    .values("n")
+                    for status in MembershipStatus.values
+                }
+            )
+        organisation = queryset.first()
+        if organisation is not None and with_counts:
+            organisation.member_counts = {
+                status: getattr(organisation, f"members_{status}") or 0 for status in MembershipStatus.values
+            }
         if organisation is not None:
             return organisation
         if Membership.objects.filter(organisation_id=pk, user=user, status=MembershipStatus.ACTIVE).exists():

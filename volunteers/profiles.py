@@ -4,12 +4,14 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext_lazy as _
 
 from portal import audit
 from portal.identity import check_agrees, keyed_hash, parse_resident_id
-from portal.models import AuditAction, Region, RegionLevel
+from portal.models import AuditAction, Region, RegionLevel, RoleKind
+from portal.scoping import scope_prefixes, scope_queryset
 
 from .models import (
     DAY_TIMES,
@@ -19,6 +21,7 @@ from .models import (
     GiverKind,
     Membership,
     MembershipStatus,
+    Organisation,
     Qualification,
     SignupStatus,
     VolunteerProfile,
@@ -206,3 +209,83 @@ def giver_service_hours(*, user) -> float:
 
 def giver_attended_minutes(*, user) -> int:
     return ActivitySignup.objects.filter(user=user, attended=True).aggregate(total=Sum("minutes"))["total"] or 0
+
+
+# --- the staff's list of givers -------------------------------------------------------------------
+
+# Who may list givers: the officers over their home villages (read-only supervisors included), and a
+# village's liaison for that village. Region administrators grant roles; they do not read people's data.
+STAFF_LIST_ROLES = (
+    RoleKind.VILLAGE_LIAISON,
+    RoleKind.TOWNSHIP_OFFICER,
+    RoleKind.COUNTY_OFFICER,
+    RoleKind.SUPERVISOR,
+)
+
+
+def profiles_for_staff(user) -> QuerySet[VolunteerProfile]:
+    """Giver profiles whose home village is in `user`'s scope, each with its open pairings, spare pairing
+    capacity and confirmed volunteer minutes (subqueries: sorting and filtering on them stays one query).
+
+    Open pairings are proposed or active ones, as the matching counts them (services.pairing); minutes
+    are counted the way the giver's own totals count them (confirmed or settled, reversals subtracted).
+    """
+    from services.models import Pairing, RecordKind, ServiceRecord
+    from services.models.pairing import OPEN_STATUSES
+
+    open_pairings = (
+        Pairing.objects.filter(giver_user=OuterRef("user_id"), status__in=OPEN_STATUSES)
+        .order_by()
+        .values("giver_user")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    minutes = (
+        ServiceRecord.objects.counted()
+        .filter(giver=OuterRef("user_id"), kind=RecordKind.VOLUNTEER)
+        .order_by()
+        .values("giver")
+        .annotate(m=Sum(F("minutes") * F("sign")))
+        .values("m")
+    )
+    queryset = (
+        VolunteerProfile.objects.select_related("user", "village__parent")
+        .annotate(
+            open_pairings=Coalesce(Subquery(open_pairings), Value(0)),
+            volunteer_minutes=Coalesce(Subquery(minutes), Value(0)),
+        )
+        .annotate(spare=Greatest(F("max_elders") - F("open_pairings"), Value(0)))
+        # village, then registration order: read off the village index, so only the page's rows run the
+        # subqueries (ordering by name would sort every giver of a county, subqueries and all, first)
+        .order_by("village_id", "pk")
+    )
+    return scope_queryset(user, queryset, region_field="village", roles=STAFF_LIST_ROLES)
+
+
+def organisations_for_staff(user) -> QuerySet[Organisation]:
+    """Organisations a staff member may filter givers by: those based in their scope, and the townships'
+    own organisations above it (a village liaison's volunteers often belong to the township's team)."""
+    prefixes = scope_prefixes(user, STAFF_LIST_ROLES)
+    queryset = Organisation.objects.only("pk", "name", "region_id").order_by("name", "pk")
+    if prefixes is None:
+        return queryset
+    townships = {p[:9].ljust(12, "0") for p in prefixes if len(p) > 9}
+    in_scope = scope_queryset(user, queryset, region_field="region", roles=STAFF_LIST_ROLES)
+    return queryset.filter(Q(pk__in=in_scope.values("pk")) | Q(region_id__in=townships))
+
+
+def giver_pairings_for_staff(*, viewer, giver) -> tuple[list, int]:
+    """The giver's open pairings with elders in the viewer's scope, and how many others lie outside it.
+
+    Elders are personal data of their own village: a liaison sees that the giver is paired elsewhere,
+    not with whom."""
+    from services.models import Pairing
+    from services.models.pairing import OPEN_STATUSES
+
+    pairings = Pairing.objects.filter(giver_user=giver, status__in=OPEN_STATUSES)
+    visible = list(
+        scope_queryset(viewer, pairings, region_field="elder__village")
+        .select_related("elder__village")
+        .order_by("elder__village_id", "elder__name")
+    )
+    return visible, pairings.count() - len(visible)

@@ -2,15 +2,15 @@
 
 import django_tables2 as tables
 
-from django.middleware.csrf import get_token
-from django.urls import reverse
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from .models import Activity, Membership, Organisation
+from .models import Activity, Membership, Organisation, VolunteerProfile
 
 
 class OrganisationTable(tables.Table):
+    """The public directory. Its rows are plain values (organisations.organisations_directory), shown as
+    cards by volunteers/tables/organisation_cards.html; the columns give the sort orders."""
+
     name = tables.Column(verbose_name=_("Name"), linkify=True)
     kind = tables.Column(accessor="kind__name", verbose_name=_("Kind"), order_by=("kind__sort_order",))
     township = tables.Column(accessor="region", verbose_name=_("Place"), order_by=("region_id",), orderable=True)
@@ -88,7 +88,12 @@ class ActivityExportTable(tables.Table):
 
 
 class MemberTable(tables.Table):
-    """The organiser's member list: admins see contact phones (members only ever see names)."""
+    """The organiser's member list: admins see contact phones (members only ever see names).
+
+    The columns give the sortable headers; the rows are written out by the template
+    (volunteers/tables/member_rows.html) from the record's fields: django-tables2's per-cell
+    rendering (a signature inspection per cell, a template per date cell) cost more than the queries.
+    """
 
     name = tables.Column(accessor="user__real_name", verbose_name=_("Name"), order_by=("user__real_name",))
     phone = tables.Column(accessor="user__phone", verbose_name=_("Mobile number"))
@@ -101,28 +106,8 @@ class MemberTable(tables.Table):
         model = Membership
         fields = ("name", "phone", "status", "is_admin", "created_at", "actions")
         attrs = {"class": "table nowrap-table"}
-        template_name = "django_tables2/table.html"
+        template_name = "volunteers/tables/member_rows.html"
         per_page = 50
-
-    def render_actions(self, record):
-        """Accept/decline or appoint buttons; built in Python (a template per row costs more than the query)."""
-        if record.status == "pending":
-            buttons = [("accept", _("Accept"), "button small-button"), ("decline", _("Decline"), "link-button")]
-        elif record.status == "active" and record.is_admin:
-            buttons = [("remove_admin", _("Remove as admin"), "link-button")]
-        elif record.status == "active":
-            buttons = [("make_admin", _("Make admin"), "link-button")]
-        else:
-            return ""
-        url = reverse("volunteers:membership-action", args=[record.organisation_id, record.pk])
-        token = get_token(self.request)
-        return format_html(
-            '<form method="post" action="{}" class="inline-actions">'
-            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">{}</form>',
-            url,
-            token,
-            format_html_join(" ", '<button type="submit" name="action" value="{}" class="{}">{}</button>', buttons),
-        )
 
 
 class MemberExportTable(tables.Table):
@@ -149,3 +134,76 @@ class OrganisationReviewTable(OrganisationTable):
         exclude = ("county",)
         attrs = {"class": "table"}
         template_name = "django_tables2/table.html"
+
+
+class VolunteerStaffTable(tables.Table):
+    """The staff's list of givers. Rows are written by volunteers/tables/volunteer_rows.html from the record
+    (see MemberTable); the columns give the sortable headers."""
+
+    name = tables.Column(accessor="user__real_name", verbose_name=_("Name"), order_by=("user__real_name", "pk"))
+    kind = tables.Column(verbose_name=_("Kind"))
+    village = tables.Column(verbose_name=_("Home village"), order_by=("village_id", "pk"))
+    phone = tables.Column(accessor="user__phone", verbose_name=_("Mobile number"), orderable=False)
+    skills = tables.Column(verbose_name=_("Skills"), orderable=False, empty_values=())
+    spare = tables.Column(verbose_name=_("Elders paired / can pair"), order_by=("spare", "pk"))
+    volunteer_minutes = tables.Column(verbose_name=_("Service hours"), order_by=("volunteer_minutes", "pk"))
+
+    class Meta:
+        model = VolunteerProfile
+        fields = ("name", "kind", "village", "phone", "skills", "spare", "volunteer_minutes")
+        attrs = {"class": "table giver-staff-table"}
+        template_name = "volunteers/tables/volunteer_rows.html"
+        per_page = 50
+
+
+class VolunteerStaffExportTable(tables.Table):
+    """Plain values for xlsx/csv: the ID number masked (never in full), the phone in full (staff call givers)."""
+
+    name = tables.Column(accessor="user__real_name", verbose_name=_("Name"))
+    kind = tables.Column(verbose_name=_("Kind"))
+    village_code = tables.Column(accessor="village_id", verbose_name=_("Division code"))
+    township = tables.Column(accessor="village__parent__name", verbose_name=_("Township"))
+    village = tables.Column(accessor="village__name", verbose_name=_("Village"))
+    phone = tables.Column(accessor="user__phone", verbose_name=_("Mobile number"))
+    resident_id = tables.Column(accessor="pk", verbose_name=_("Resident ID number (masked)"))
+    sex = tables.Column(verbose_name=_("Sex"))
+    skills = tables.Column(accessor="pk", verbose_name=_("Skills"))
+    days = tables.Column(accessor="pk", verbose_name=_("Days available"))
+    max_elders = tables.Column(verbose_name=_("Elders they can pair with"))
+    open_pairings = tables.Column(verbose_name=_("Open pairings"))
+    spare = tables.Column(verbose_name=_("Spare capacity"))
+    hours = tables.Column(accessor="volunteer_minutes", verbose_name=_("Service hours"))
+    qualification = tables.Column(verbose_name=_("Qualification"))
+    real_name = tables.Column(accessor="pk", verbose_name=_("Real-name details complete"))
+    created_at = tables.Column(verbose_name=_("Registered"))
+
+    class Meta:
+        model = VolunteerProfile
+        fields = ()
+
+    def value_kind(self, record):
+        return record.get_kind_display()
+
+    def value_resident_id(self, record):
+        return record.masked_resident_id
+
+    def value_sex(self, record):
+        return record.get_sex_display()
+
+    def value_skills(self, record):
+        return "、".join(skill.name for skill in record.skills.all())
+
+    def value_days(self, record):
+        return record.get_available_days_display()
+
+    def value_hours(self, value):
+        return round(value / 60, 1)
+
+    def value_qualification(self, record):
+        return record.get_qualification_display()
+
+    def value_real_name(self, record):
+        return str(_("Yes") if record.real_name_complete else _("No"))
+
+    def value_created_at(self, value):
+        return value.date().isoformat()

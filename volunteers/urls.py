@@ -1,35 +1,42 @@
 from django.urls import path
 
 from . import views
+from .urls_dossier import urlpatterns as dossier_urls
 from .urls_hours import urlpatterns as hours_urls
 
 app_name = "volunteers"
 
-urlpatterns = [
-    path("signup/", views.signup, name="signup"),
-    path("me/", views.me, name="me"),
-    path("profile/", views.profile, name="profile"),
-    path("profile/identity/", views.profile_identity, name="profile-identity"),
-    path("profile/professional/", views.profile_professional, name="profile-professional"),
-    path("organisations/", views.OrganisationListView.as_view(), name="organisation-list"),
-    path("organisations/new/", views.organisation_create, name="organisation-create"),
-    path("organisations/review/", views.OrganisationReviewView.as_view(), name="organisation-review"),
-    path("organisations/<int:pk>/", views.organisation_detail, name="organisation-detail"),
-    path("organisations/<int:pk>/join/", views.organisation_join, name="organisation-join"),
-    path("organisations/<int:pk>/decide/", views.organisation_decide, name="organisation-decide"),
-    path("organisations/<int:pk>/members/", views.MemberListView.as_view(), name="organisation-members"),
-    path(
-        "organisations/<int:pk>/members/<int:membership_pk>/",
-        views.membership_action,
-        name="membership-action",
-    ),
-    path("organisations/<int:pk>/activities/new/", views.activity_create, name="activity-create"),
-    path("activities/", views.ActivityListView.as_view(), name="activity-list"),
-    path("activities.ics", views.activity_ics, name="activity-ics"),
-    path("activities/<int:pk>/", views.activity_detail, name="activity-detail"),
-    path("activities/<int:pk>/signup/", views.activity_signup, name="activity-signup"),
-    path("activities/<int:pk>/withdraw/", views.activity_withdraw, name="activity-withdraw"),
-    path("activities/<int:pk>/edit/", views.activity_edit, name="activity-edit"),
-    path("activities/<int:pk>/status/", views.activity_status, name="activity-status"),
-    path("activities/<int:pk>/attendance/", views.activity_attendance, name="activity-attendance"),
-] + hours_urls
+urlpatterns = (
+    [
+        path("signup/", views.signup, name="signup"),
+        path("me/", views.me, name="me"),
+        path("profile/", views.profile, name="profile"),
+        path("profile/identity/", views.profile_identity, name="profile-identity"),
+        path("profile/professional/", views.profile_professional, name="profile-professional"),
+        path("staff/volunteers/", views.VolunteerStaffListView.as_view(), name="volunteer-list"),
+        path("staff/volunteers/<int:pk>/", views.volunteer_detail, name="volunteer-detail"),
+        path("organisations/", views.OrganisationListView.as_view(), name="organisation-list"),
+        path("organisations/new/", views.organisation_create, name="organisation-create"),
+        path("organisations/review/", views.OrganisationReviewView.as_view(), name="organisation-review"),
+        path("organisations/<int:pk>/", views.organisation_detail, name="organisation-detail"),
+        path("organisations/<int:pk>/join/", views.organisation_join, name="organisation-join"),
+        path("organisations/<int:pk>/decide/", views.organisation_decide, name="organisation-decide"),
+        path("organisations/<int:pk>/members/", views.MemberListView.as_view(), name="organisation-members"),
+        path(
+            "organisations/<int:pk>/members/<int:membership_pk>/",
+            views.membership_action,
+            name="membership-action",
+        ),
+        path("organisations/<int:pk>/activities/new/", views.activity_create, name="activity-create"),
+        path("activities/", views.ActivityListView.as_view(), name="activity-list"),
+        path("activities.ics", views.activity_ics, name="activity-ics"),
+        path("activities/<int:pk>/", views.activity_detail, name="activity-detail"),
+        path("activities/<int:pk>/signup/", views.activity_signup, name="activity-signup"),
+        path("activities/<int:pk>/withdraw/", views.activity_withdraw, name="activity-withdraw"),
+        path("activities/<int:pk>/edit/", views.activity_edit, name="activity-edit"),
+        path("activities/<int:pk>/status/", views.activity_status, name="activity-status"),
+        path("activities/<int:pk>/attendance/", views.activity_attendance, name="activity-attendance"),
+    ]
+    + hours_urls
+    + dossier_urls
+)

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,13 +23,13 @@ from django.views.decorators.http import require_POST
 from portal import audit
 from portal.models import AuditAction, RoleKind
 from portal.phone import mask_phone
-from portal.scoping import ScopedViewMixin, scope_queryset, staff_roles
+from portal.scoping import ScopedViewMixin, scope_queryset, scoped_view, staff_roles
 from portal.scoping import no_store as _no_store
 
 from . import activities as acts
 from . import organisations as orgs
 from . import profiles
-from .filters import ActivityFilter, MemberFilter, OrganisationFilter, ReviewFilter
+from .filters import ActivityFilter, MemberFilter, OrganisationFilter, ReviewFilter, VolunteerStaffFilter
 from .forms import (
     ActivityForm,
     AttendanceForm,
@@ -55,7 +56,17 @@ from .tables import (
     OrganisationExportTable,
     OrganisationReviewTable,
     OrganisationTable,
+    VolunteerStaffExportTable,
+    VolunteerStaffTable,
 )
+
+
+class KnownCountPaginator(Paginator):
+    """A paginator told its total by the view (counted in a query it makes anyway), so it runs no COUNT."""
+
+    def __init__(self, object_list, per_page, *args, count: int, **kwargs):
+        super().__init__(object_list, per_page, *args, **kwargs)
+        self.__dict__["count"] = count  # fills the cached_property
 
 
 def _form_error(form, exc: ValidationError) -> None:
@@ -208,6 +219,98 @@ def me(request):
     return _no_store(render(request, "volunteers/me.html", context))
 
 
+# --- the staff's list of givers -------------------------------------------------------------------
+
+
+class VolunteerStaffListView(ScopedViewMixin, ExportMixin, SingleTableMixin, FilterView):
+    """Giver profiles in the staff member's area (by home village): filter, sort, export; audited, no-store."""
+
+    allowed_roles = profiles.STAFF_LIST_ROLES
+    model = VolunteerProfile
+    table_class = VolunteerStaffTable
+    filterset_class = VolunteerStaffFilter
+    template_name = "volunteers/volunteer_list.html"
+    export_formats = ("csv", "xlsx")
+    export_name = "volunteers"
+
+    def get_queryset(self):
+        return profiles.profiles_for_staff(self.request.user).prefetch_related("skills")
+
+    def get_table_class(self):
+        if self.request.GET.get(self.export_trigger_param):
+            return VolunteerStaffExportTable
+        return super().get_table_class()
+
+    def get(self, request, *args, **kwargs):
+        if not request.GET.get(self.export_trigger_param):
+            audit.record(
+                AuditAction.VIEW,
+                request=request,
+                object_type="volunteers.volunteerprofile",
+                object_repr="volunteer list",
+                changes={"query": request.GET.urlencode()[:500]},
+            )
+        return super().get(request, *args, **kwargs)
+
+    def create_export(self, export_format):
+        audit.record(
+            AuditAction.EXPORT,
+            request=self.request,
+            object_type="volunteers.volunteerprofile",
+            object_repr=f"volunteers ({export_format})",
+            changes={"query": self.request.GET.urlencode()[:500]},
+        )
+        response = super().create_export(export_format)
+        if export_format == "csv":  # a BOM so that Excel opens the Chinese text correctly
+            response.content = "\ufeff".encode() + response.content
+        return response
+
+    def get_context_data(self, **kwargs):
+        from services.models.records import hours_display
+
+        context = super().get_context_data(**kwargs)
+        for row in context["table"].paginated_rows:
+            row.record.hours_text = hours_display(row.record.volunteer_minutes)
+        context["roles"] = staff_roles(self.request.user)
+        return context
+
+    def get_table(self, **kwargs):
+        table = super().get_table(**kwargs)
+        # the rows' links: one reverse() for the page, not one per row (the table template sees the table)
+        table.row_url_prefix = reverse("volunteers:volunteer-detail", args=[0]).removesuffix("0/")
+        return table
+
+
+@scoped_view(*profiles.STAFF_LIST_ROLES)
+def volunteer_detail(request, pk: int):
+    """One giver for the staff: profile, organisations, pairings in the viewer's area, hours. Audited."""
+    from services.hours import giver_totals
+    from services.models.records import hours_display
+
+    profile = get_object_or_404(profiles.profiles_for_staff(request.user).prefetch_related("skills"), pk=pk)
+    giver = profile.user
+    pairings, pairings_elsewhere = profiles.giver_pairings_for_staff(viewer=request.user, giver=giver)
+    audit.record(AuditAction.VIEW, request=request, obj=profile, changes={"page": "staff detail"})
+    totals = giver_totals(user=giver)
+    context = {
+        "profile": profile,
+        "giver": giver,
+        "memberships": profiles.giver_organisations(user=giver),
+        "pairings": pairings,
+        "pairings_elsewhere": pairings_elsewhere,
+        "totals": totals,
+        "volunteer_hours": hours_display(totals["volunteer_minutes"]),
+        "pending_hours": hours_display(totals["pending_minutes"]),
+        "by_year": [
+            (year, hours_display(k.get("volunteer", 0)), hours_display(k.get("purchased", 0)))
+            for year, k in totals["by_year"]
+        ],
+        "attended_minutes": profiles.giver_attended_minutes(user=giver),
+        "signups": profiles.giver_signups(user=giver)[:10],
+    }
+    return render(request, "volunteers/volunteer_detail.html", context)
+
+
 # --- organisations --------------------------------------------------------------------------------
 
 
@@ -221,7 +324,9 @@ class OrganisationListView(ExportMixin, SingleTableMixin, FilterView):
     export_name = "organisations"
 
     def get_queryset(self):
-        return orgs.organisations_public()
+        if self.request.GET.get(self.export_trigger_param):
+            return orgs.organisations_public()
+        return orgs.organisations_directory()
 
     def create_export(self, export_format):
         self.table_class = OrganisationExportTable
@@ -231,6 +336,12 @@ class OrganisationListView(ExportMixin, SingleTableMixin, FilterView):
         if self.request.GET.get(self.export_trigger_param):
             return OrganisationExportTable
         return super().get_table_class()
+
+    def get_table(self, **kwargs):
+        table = super().get_table(**kwargs)
+        # the cards' links: one reverse() for the page, not one per card (the table template sees the table)
+        table.row_url_prefix = reverse("volunteers:organisation-detail", args=[0]).removesuffix("0/")
+        return table
 
 
 def organisation_detail(request, pk: int):
@@ -311,11 +422,21 @@ class MemberListView(ExportMixin, SingleTableMixin, FilterView):
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
-            self.organisation = orgs.organisation_for_admin(user=request.user, pk=kwargs["pk"])
+            self.organisation = orgs.organisation_for_admin(user=request.user, pk=kwargs["pk"], with_counts=True)
         return _no_store(super().dispatch(request, *args, **kwargs))
 
     def get_queryset(self):
         return orgs.members_for(organisation=self.organisation)
+
+    def get_table_pagination(self, table):
+        """The total is already known from the organisation's query (member counts per status): no COUNT."""
+        paginate = super().get_table_pagination(table)
+        if paginate is not False and (not self.filterset.is_bound or self.filterset.is_valid()):
+            status = self.filterset.form.cleaned_data.get("status") if self.filterset.is_bound else None
+            counts = self.organisation.member_counts
+            paginate["paginator_class"] = KnownCountPaginator
+            paginate["count"] = counts[status] if status else sum(counts.values())
+        return paginate
 
     def get_table_class(self):
         if self.request.GET.get(self.export_trigger_param):
@@ -332,6 +453,14 @@ class MemberListView(ExportMixin, SingleTableMixin, FilterView):
         if not request.GET.get(self.export_trigger_param):
             audit.record(AuditAction.VIEW, request=request, obj=self.organisation, changes={"page": "members"})
         return super().get(request, *args, **kwargs)
+
+    def get_table(self, **kwargs):
+        table = super().get_table(**kwargs)
+        # the rows' form actions: one reverse() for the page, not one per row (the table template sees the table)
+        table.row_url_prefix = reverse("volunteers:membership-action", args=[self.organisation.pk, 0]).removesuffix(
+            "0/"
+        )
+        return table
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(organisation=self.organisation, **kwargs)

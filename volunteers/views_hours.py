@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from portal import audit
 from portal.models import AuditAction
 from services import certificates as certs
-from services import hours
+from services import family_confirm, hours
 from services.models.records import Certificate, RecordStatus, ServiceRecord, hours_display
 
 from .forms_hours import (
@@ -225,6 +225,7 @@ def record_detail(request, pk: int):
         "may_edit": record.status == RecordStatus.SUBMITTED
         and request.user.pk in (record.giver_id, record.recorded_by_id),
         "reason_form": ReasonForm(),
+        "family": family_confirm.panel(request.user, record),
     }
     return _no_store(render(request, "volunteers/hours/record_detail.html", context))
 

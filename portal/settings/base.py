@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.ChosenLanguageMiddleware",
+    "portal.cache.PublicPageCacheMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -94,6 +95,9 @@ DATABASES = {
     )
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # PostgreSQL's JIT spends seconds compiling the dashboards' aggregates for well under a second of work.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
@@ -109,6 +113,17 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Anonymous visitors' copies of public pages (portal.cache) live in their own cache, so that many page
+# variants never push rate-limit counters out of the in-process "default" cache.
+CACHES["pages"] = (
+    {**CACHES["default"], "KEY_PREFIX": "pages"}
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    }
+)
 
 AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
@@ -156,6 +171,13 @@ SMS_SIGN_NAME = env("SMS_SIGN_NAME", "留守老人关爱")
 # base.py derives development keys from SECRET_KEY; production.py requires real ones.
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
 IDENTITY_HASH_KEY = env("IDENTITY_HASH_KEY", "")
+
+# Anonymous visitors' copies of public pages are kept this many seconds (portal.cache); 0 turns it off.
+PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 300)
+
+# Supervision (services.supervision): a village whose ledger has not been updated for this many days is
+# flagged 底数不清 in the warning-sign ranking.
+SUPERVISION_LEDGER_STALE_DAYS = env_int("SUPERVISION_LEDGER_STALE_DAYS", 90)
 
 # Staff (anyone holding a StaffRole, or is_staff) are signed out after this many idle seconds.
 STAFF_IDLE_TIMEOUT = env_int("STAFF_IDLE_TIMEOUT", 30 * 60)

@@ -13,6 +13,14 @@ from .ledger import (
     PriorityLevel,
 )
 from .pairing import MatchRun, Need, Pairing
+from .purchasing import (
+    ContractLine,
+    PurchaseContract,
+    Settlement,
+    SettlementLine,
+    SettlementRecord,
+    SettlementStatus,
+)
 from .records import Certificate, RecordKind, RecordStatus, ServiceRecord
 
 __all__ = [
@@ -38,6 +46,12 @@ __all__ = [
     "ServiceCategory",
     "ServiceItem",
     "ServiceRecord",
+    "ContractLine",
+    "PurchaseContract",
+    "Settlement",
+    "SettlementLine",
+    "SettlementRecord",
+    "SettlementStatus",
     "Visit",
     "VisitDigest",
     "VisitPlan",

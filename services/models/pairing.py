@@ -216,9 +216,14 @@ class Pairing(models.Model):
 
 
 class MatchRunStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting to start")
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+
+
+# A run in one of these states holds its area: another run for an overlapping area is refused.
+UNFINISHED_RUN_STATUSES = (MatchRunStatus.QUEUED, MatchRunStatus.RUNNING)
 
 
 class MatchRun(models.Model):
@@ -227,6 +232,11 @@ class MatchRun(models.Model):
     `inputs`: counts (elders, givers, candidate pairs, total demand, total capacity); `scores`: a summary
     of the candidate scores (count, min, max) and the tier weights used; `chosen`: the chosen pairs with
     their score, fit points and reason codes; coverage before and after the proposals are accepted.
+
+    A run is queued by the officer's request and worked off the request (`services.pairing.match_start`):
+    `status` moves queued → running → done or failed; `progress` (0…100) and `stage` (a key of
+    `services.pairing.RUN_STAGES`, shown translated) are what the proposals page shows while it works;
+    `message` says why a run failed.
     """
 
     region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
@@ -241,6 +251,8 @@ class MatchRun(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=MatchRunStatus.choices, default=MatchRunStatus.RUNNING
     )
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    stage = models.CharField(_("stage"), max_length=100, blank=True)
     applied = models.BooleanField(_("pairs made active at once"), default=False)
     inputs = models.JSONField(_("inputs"), default=dict, blank=True)
     scores = models.JSONField(_("scores"), default=dict, blank=True)
@@ -260,3 +272,7 @@ class MatchRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region} · {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in UNFINISHED_RUN_STATUSES

@@ -21,6 +21,8 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.models import Region
 
+from .ledger import private_storage
+
 PHOTO_TOO_LARGE = _("The photo is larger than %(mb)s MB; please send a smaller one.")
 
 
@@ -113,8 +115,13 @@ class ServiceRecord(models.Model):
     sign = models.SmallIntegerField(_("sign"), default=1, editable=False)
     place = models.CharField(_("place"), max_length=200)
     content = models.TextField(_("what was done"), max_length=1000)
+    # Private storage: a photo shows an elder's home; it is served only through the scoped record-photo view.
     photo = models.ImageField(
-        _("photo"), upload_to=record_photo_upload_to, blank=True, validators=[validate_photo_size]
+        _("photo"),
+        upload_to=record_photo_upload_to,
+        storage=private_storage,
+        blank=True,
+        validators=[validate_photo_size],
     )
     status = models.CharField(_("status"), max_length=10, choices=RecordStatus.choices, default=RecordStatus.SUBMITTED)
     reason = models.CharField(_("reason"), max_length=300, blank=True)

@@ -247,7 +247,7 @@ def test_organisation_pairing_is_seen_by_its_admin(township_officer, outbox, dja
     with django_capture_on_commit_callbacks(execute=True):
         ops.pairing_accept(actor=township_officer, pairing=p)
     assert list(ops.pairings_for_giver(admin)) == [p]
-    assert outbox[0][0] == "13900000009"
+    assert [phone for phone, _ in outbox] == [admin.phone]  # the organisation's admins are told
     assert ops.pairings_end_for_giver(giver_organisation=org, reason=EndReason.GIVER_LEFT) == 1
     assert list(ops.pairings_for_giver(admin)) == []
 
@@ -454,13 +454,15 @@ def test_candidate_generation_agrees_with_scoring_when_nothing_is_cut(seed):
         assert (got[key].score, got[key].component, got[key].reasons) == (edge.score, edge.component, edge.reasons)
 
 
-def test_candidates_are_cut_to_the_best_per_elder():
+def test_candidates_of_normal_elders_are_cut_to_the_best_priority_elders_keep_all():
     from services import scoring
 
-    elder = scoring.ElderInput(id=1, village_code=VILLAGE, priority="key", needs=frozenset({"a"}))
+    normal = scoring.ElderInput(id=1, village_code=VILLAGE, priority="normal", needs=frozenset({"a"}))
+    key = scoring.ElderInput(id=2, village_code=VILLAGE, priority="key", needs=frozenset({"a"}))
     givers = [
         scoring.GiverInput(id=f"u{j}", village_code=VILLAGE if j < 3 else "640422100202", skills=frozenset({"a"}))
         for j in range(6)
     ]
-    got = ops.candidate_edges([elder], givers, per_elder=3)
-    assert sorted(g for _, g in got) == ["u0", "u1", "u2"]  # the same-village givers score best
+    got = ops.candidate_edges([normal, key], givers, per_elder=3)
+    assert sorted(g for e, g in got if e == 1) == ["u0", "u1", "u2"]  # the same-village givers score best
+    assert sorted(g for e, g in got if e == 2) == [f"u{j}" for j in range(6)]  # 重点: never cut

@@ -17,6 +17,8 @@ SEEDERS = [
     "cms.demo.seed",  # home page, policies, publicity, service list page
     "volunteers.demo.seed",  # volunteers, organisations, activities
     "services.demo_pairing.seed",  # needs and pairings in the demo village
+    "services.demo_records.seed",  # the demo volunteer's service records, training, award
+    "services.demo_purchasing.seed",  # the county's contract with the demo association, October's settlement
 ]
 
 

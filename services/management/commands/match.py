@@ -7,9 +7,11 @@ covered/total, coverage before and after, seconds).
 
 import json
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from portal.models import Region
+from services.models.pairing import MatchRunStatus
 from services.pairing import match_run, run_summary
 
 
@@ -28,7 +30,12 @@ class Command(BaseCommand):
             area = Region.objects.get(code=code)
         except Region.DoesNotExist:
             raise CommandError(f"No region with code {code}; run load_regions first?") from None
-        run = match_run(region=area, user=None, apply=apply)
+        try:
+            run = match_run(region=area, user=None, apply=apply)
+        except ValidationError as exc:  # another run for this area is still working
+            raise CommandError(" ".join(exc.messages)) from None
+        if run.status == MatchRunStatus.FAILED:
+            raise CommandError(f"Matching run {run.pk} failed: {run.message}")
         summary = run_summary(run)
         before, after = summary["coverage_before"], summary["coverage_after"]
         self.stdout.write(
