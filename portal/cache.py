@@ -151,6 +151,8 @@ def response_is_shareable(request, response) -> bool:
         and not getattr(request, "is_preview", False)
         and not any(directive in cache_control for directive in PRIVATE_DIRECTIVES)
         and not (hasattr(request, "user") and request.user.is_authenticated)
+        # The session cookie is set by SessionMiddleware after this one has stored the page.
+        and not (hasattr(request, "session") and request.session.modified)
     )
 
 
@@ -217,7 +219,7 @@ def connect_invalidation() -> None:
     models = [*get_page_models(), PageViewRestriction, Site, get_image_model(), get_document_model()]
     models += [apps.get_model(label) for label in ("services.ServiceItem", "services.ServiceCategory")]
     models += [apps.get_model(label) for label in ("volunteers.Activity", "volunteers.Organisation")]
-    models += [apps.get_model("volunteers.Membership")]
+    models += [apps.get_model(label) for label in ("volunteers.Membership", "volunteers.ActivitySignup")]
     for model in models:
         post_save.connect(_changed, sender=model, dispatch_uid=f"{uid}:save:{model._meta.label}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"{uid}:delete:{model._meta.label}")

@@ -62,6 +62,10 @@ NOT_OFFICER = _("Only a county civil-affairs officer whose area covers the buyer
 NOT_PROVIDER = _("Only an admin of the providing organisation may do this.")
 NOT_PARTY = _("Only the provider's admins and the buyer's county officers may build a settlement.")
 OWN_ORGANISATION = _("You are an admin of the providing organisation; another officer must review this settlement.")
+OWN_CONTRACT = _("You are an admin of the providing organisation; another officer must make or change this contract.")
+PARTIES_FIXED = _(
+    "The contract already has settlements: its organisation and buyer cannot change. End it and make a new one."
+)
 ORG_NOT_APPROVED = _("Services can only be bought from an approved organisation.")
 BUYER_LEVEL = _("The buyer is a county or a township.")
 PERIOD_ORDER = _("The contract must end on or after the day it starts.")
@@ -357,6 +361,11 @@ def contract_save(*, actor, contract: PurchaseContract, lines: list[dict], reque
         stored = PurchaseContract.objects.select_for_update().get(pk=contract.pk)
         if not is_buyer_officer(actor, stored.region):
             raise PermissionDenied(NOT_OFFICER)
+        parties_changed = (stored.organisation_id, stored.region_id) != (contract.organisation_id, contract.region_id)
+        if parties_changed and stored.settlements.exists():
+            raise ValidationError(PARTIES_FIXED, code="parties_fixed")
+    if contract.organisation_id and is_provider_admin(actor, contract):
+        raise PermissionDenied(OWN_CONTRACT)
     # Serialise saves for one organisation (the overlap rule spans its contracts).
     from volunteers.models import Organisation
 
@@ -424,6 +433,9 @@ def _classify(contract: PurchaseContract, month: datetime.date) -> list[tuple]:
             status=RecordStatus.CONFIRMED,
             start__gte=start_dt,
             start__lt=end_dt,
+            # Only the buyer's area: service elsewhere is not this contract's business, and listing it would
+            # show the buyer's officers elders and givers outside their scope.
+            region__pk__range=(prefix.ljust(12, "0"), prefix.ljust(12, "9")),
         )
         .annotate(
             has_reversal=Exists(ServiceRecord.objects.filter(reverses=OuterRef("pk"))),
@@ -433,7 +445,6 @@ def _classify(contract: PurchaseContract, month: datetime.date) -> list[tuple]:
             "pk",
             "service_item_id",
             "elder_id",
-            "region_id",
             "minutes",
             "sign",
             "start",
@@ -446,7 +457,7 @@ def _classify(contract: PurchaseContract, month: datetime.date) -> list[tuple]:
     month_used: dict = {}
     visits_seen: set = set()
     entries = []
-    for pk, item_id, elder_id, region_id, minutes, sign, start, group_key, has_reversal, original_status in rows:
+    for pk, item_id, elder_id, minutes, sign, start, group_key, has_reversal, original_status in rows:
         if sign == -1:
             if original_status == RecordStatus.SETTLED:
                 continue  # a correction of a settled record: an adjustment line (see _adjustments)
@@ -465,9 +476,6 @@ def _classify(contract: PurchaseContract, month: datetime.date) -> list[tuple]:
             continue
         if not (period_from <= start < period_until):
             exclude(ExclusionReason.OUTSIDE_PERIOD)
-            continue
-        if not region_id.startswith(prefix):
-            exclude(ExclusionReason.OUTSIDE_AREA)
             continue
         units = 1
         if line.unit == Unit.VISIT:
@@ -809,6 +817,8 @@ def settlement_mark_paid(*, actor, settlement: Settlement, paid_on: datetime.dat
         raise Http404
     if not is_buyer_officer(actor, settlement.contract.region):
         raise PermissionDenied(NOT_OFFICER)
+    if is_provider_admin(actor, settlement.contract):
+        raise PermissionDenied(OWN_ORGANISATION)
     if settlement.status != SettlementStatus.APPROVED:
         raise ValidationError(NOT_APPROVED, code="not_approved", params={"status": settlement.get_status_display()})
     changed = Settlement.objects.filter(pk=settlement.pk, status=SettlementStatus.APPROVED).update(
@@ -850,28 +860,28 @@ def settlement_xlsx(settlement: Settlement) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from django.utils.translation import gettext as t
+    from django.utils.translation import gettext
 
     contract = settlement.contract
     book = Workbook()
     sheet = book.active
-    sheet.title = t("Settlement")[:31]
+    sheet.title = gettext("Settlement")[:31]
     bold = Font(bold=True)
-    sheet.append([t("Settlement"), f"{contract.organisation.name} {settlement.month:%Y-%m}"])
+    sheet.append([gettext("Settlement"), f"{contract.organisation.name} {settlement.month:%Y-%m}"])
     sheet["A1"].font = bold
-    sheet.append([t("Buyer"), contract.region.name])
-    sheet.append([t("Contract"), str(contract)])
-    sheet.append([t("Status"), settlement.get_status_display()])
+    sheet.append([gettext("Buyer"), contract.region.name])
+    sheet.append([gettext("Contract"), str(contract)])
+    sheet.append([gettext("Status"), settlement.get_status_display()])
     sheet.append([])
     header = [
-        t("Kind"),
-        t("Service item"),
-        t("Unit"),
-        t("Quantity"),
-        t("Unit price (yuan)"),
-        t("Amount (yuan)"),
-        t("Records"),
-        t("Note"),
+        gettext("Kind"),
+        gettext("Service item"),
+        gettext("Unit"),
+        gettext("Quantity"),
+        gettext("Unit price (yuan)"),
+        gettext("Amount (yuan)"),
+        gettext("Records"),
+        gettext("Note"),
     ]
     sheet.append(header)
     for cell in sheet[sheet.max_row]:
@@ -891,11 +901,21 @@ def settlement_xlsx(settlement: Settlement) -> bytes:
         )
         for col in (4, 5, 6):
             sheet.cell(row=sheet.max_row, column=col).number_format = "0.00"
-    sheet.append([t("Total"), "", "", "", "", settlement.total])
+    sheet.append([gettext("Total"), "", "", "", "", settlement.total])
     sheet.cell(row=sheet.max_row, column=6).number_format = "0.00"
     sheet.cell(row=sheet.max_row, column=1).font = bold
-    excluded = book.create_sheet(t("Not billable")[:31])
-    excluded.append([t("Record"), t("Date"), t("Giver"), t("Elder"), t("Service item"), t("Minutes"), t("Reason")])
+    excluded = book.create_sheet(gettext("Not billable")[:31])
+    excluded.append(
+        [
+            gettext("Record"),
+            gettext("Date"),
+            gettext("Giver"),
+            gettext("Elder"),
+            gettext("Service item"),
+            gettext("Minutes"),
+            gettext("Reason"),
+        ]
+    )
     for entry in excluded_entries(settlement):
         record = entry.record
         excluded.append(

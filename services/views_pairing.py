@@ -15,9 +15,8 @@ from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django.views import View
 
 from portal import audit
@@ -86,7 +85,7 @@ class MatchRunView(ScopedViewMixin, View):
             n = len(run.chosen)
             messages.success(request, ngettext("%(n)d pairing proposed.", "%(n)d pairings proposed.", n) % {"n": n})
         elif not run.is_finished:
-            messages.info(request, _g("The matching has started; this page follows its progress."))
+            messages.info(request, gettext("The matching has started; this page follows its progress."))
         return redirect("services:match-proposals", pk=run.pk)
 
 
@@ -185,7 +184,7 @@ class MatchProposalsView(ScopedViewMixin, View):
             ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
             chosen = list(proposals.filter(pk__in=ids)) if ids else []
         if not chosen or action not in ("accept_all", "accept", "reject"):
-            messages.error(request, _g(ops.NOTHING_CHOSEN))
+            messages.error(request, gettext(ops.NOTHING_CHOSEN))
             return redirect("services:match-proposals", pk=run.pk)
         if action == "reject":
             done = 0
@@ -368,10 +367,10 @@ class PairingDetailView(ScopedViewMixin, View):
         try:
             if action == "accept":
                 ops.pairing_accept(actor=request.user, pairing=pairing, request=request)
-                messages.success(request, _g("Pairing accepted; the giver is told by SMS."))
+                messages.success(request, gettext("Pairing accepted; the giver is told by SMS."))
             elif action == "reject":
                 ops.pairing_reject(actor=request.user, pairing=pairing, request=request)
-                messages.success(request, _g("Proposal declined."))
+                messages.success(request, gettext("Proposal declined."))
             elif action == "end":
                 form = EndForm(request.POST)
                 if not form.is_valid():
@@ -383,9 +382,9 @@ class PairingDetailView(ScopedViewMixin, View):
                     note=form.cleaned_data["note"],
                     request=request,
                 )
-                messages.success(request, _g("Pairing ended."))
+                messages.success(request, gettext("Pairing ended."))
             else:
-                messages.error(request, _g("Unknown action."))
+                messages.error(request, gettext("Unknown action."))
         except ValidationError as exc:
             messages.error(request, _error_text(exc))
             return HttpResponseRedirect(reverse("services:pairing-detail", args=[pairing.pk]))
@@ -422,7 +421,7 @@ class NeedCreateView(ElderPairingMixin, View):
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:
-                messages.success(request, _g("Need recorded."))
+                messages.success(request, gettext("Need recorded."))
                 return redirect("services:elder-detail", pk=elder.pk)
         return render(request, self.template_name, {"form": form, "elder": elder}, status=400)
 
@@ -434,7 +433,7 @@ class NeedCloseView(ScopedViewMixin, View):
         need = get_object_or_404(ops.needs_for(request.user).select_related("elder"), pk=pk)
         try:
             ops.need_close(actor=request.user, need=need, request=request)
-            messages.success(request, _g("Need closed."))
+            messages.success(request, gettext("Need closed."))
         except ValidationError as exc:
             messages.error(request, _error_text(exc))
         return redirect("services:elder-detail", pk=need.elder_id)
@@ -489,7 +488,7 @@ class PairingCreateView(ElderPairingMixin, View):
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:
-                messages.success(request, _g("Pairing made; the giver is told by SMS."))
+                messages.success(request, gettext("Pairing made; the giver is told by SMS."))
                 return redirect("services:pairing-detail", pk=pairing.pk)
         return render(request, self.template_name, self._context(form, elder), status=400)
 
@@ -561,7 +560,7 @@ def organisation_pairing(request, pk: int):
                 capacity=form.cleaned_data["pairing_capacity"],
                 request=request,
             )
-            messages.success(request, _g("Saved."))
+            messages.success(request, gettext("Saved."))
             return redirect("services:pairing-organisation", pk=organisation.pk)
         status = 400
     pairings = giver_elders(request.user, request=request, organisation=organisation)
@@ -569,6 +568,6 @@ def organisation_pairing(request, pk: int):
         "organisation": organisation,
         "form": form,
         "giver_pairings": pairings,
-        "giver_title": _g("Elders paired with the organisation"),
+        "giver_title": gettext("Elders paired with the organisation"),
     }
     return _no_store(render(request, "services/pairing/organisation_pairing.html", context, status=status))

@@ -19,7 +19,7 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from portal import audit
@@ -127,7 +127,7 @@ def _contract_form(request, contract: PurchaseContract | None):
             except PermissionDenied as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, _g("The contract is saved."))
+                messages.success(request, gettext("The contract is saved."))
                 return redirect("services:contract-detail", pk=saved.pk)
         status = 400
     context = {"form": form, "formset": formset, "contract": contract}
@@ -191,7 +191,7 @@ def settlement_build(request, pk: int):
     except PermissionDenied as exc:
         messages.error(request, str(exc))
         return redirect("services:contract-detail", pk=contract.pk)
-    messages.success(request, _g("The settlement is built from the confirmed records."))
+    messages.success(request, gettext("The settlement is built from the confirmed records."))
     return redirect("services:settlement-detail", pk=settlement.pk)
 
 
@@ -245,7 +245,7 @@ def _act(request, pk: int, action) -> HttpResponse:
 def settlement_rebuild(request, pk: int):
     def run(settlement):
         ops.settlement_build(actor=request.user, contract=settlement.contract, month=settlement.month, request=request)
-        return _g("The settlement is built again from the confirmed records.")
+        return gettext("The settlement is built again from the confirmed records.")
 
     return _act(request, pk, run)
 
@@ -255,7 +255,7 @@ def settlement_rebuild(request, pk: int):
 def settlement_submit(request, pk: int):
     def run(settlement):
         ops.settlement_submit(actor=request.user, settlement=settlement, request=request)
-        return _g("The settlement is submitted to the county for approval.")
+        return gettext("The settlement is submitted to the county for approval.")
 
     return _act(request, pk, run)
 
@@ -265,7 +265,7 @@ def settlement_submit(request, pk: int):
 def settlement_approve(request, pk: int):
     def run(settlement):
         ops.settlement_approve(actor=request.user, settlement=settlement, request=request)
-        return _g("The settlement is approved; its records are settled and locked.")
+        return gettext("The settlement is approved; its records are settled and locked.")
 
     return _act(request, pk, run)
 
@@ -278,7 +278,7 @@ def settlement_reject(request, pk: int):
     def run(settlement):
         reason = form.cleaned_data["reason"] if form.is_valid() else ""
         ops.settlement_reject(actor=request.user, settlement=settlement, reason=reason, request=request)
-        return _g("The settlement is returned to the provider as a draft.")
+        return gettext("The settlement is returned to the provider as a draft.")
 
     return _act(request, pk, run)
 
@@ -299,7 +299,7 @@ def settlement_paid(request, pk: int):
             voucher_no=data["voucher_no"],
             request=request,
         )
-        return _g("The payment is recorded.")
+        return gettext("The payment is recorded.")
 
     return _act(request, pk, run)
 

@@ -495,6 +495,9 @@ def _corrected_entry(*, actor, original: ServiceRecord, changes: dict, request=N
     hours.check_record(record)
     record.full_clean(exclude=["minutes", "recorded_by", "giver", "created_at"], validate_constraints=False)
     record.save()
+    # created_at is auto_now_add: the insert stamped "now"; store the value check_record was given.
+    type(record).objects.filter(pk=record.pk).update(created_at=original.created_at)
+    record.created_at = original.created_at
     audit.record(
         AuditAction.CREATE,
         request=request,

@@ -444,10 +444,11 @@ def record_photo(request, pk: int):
     if request.GET.get("thumb"):
         try:
             image = Image.open(io.BytesIO(data))
+            image.draft("RGB", THUMB_SIZE)  # JPEG: decode at a reduced size
             image.thumbnail(THUMB_SIZE)
             buffer = io.BytesIO()
             image.convert("RGB").save(buffer, format="JPEG", quality=80)
-        except (UnidentifiedImageError, OSError) as exc:
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
             raise Http404 from exc
         data, content_type = buffer.getvalue(), "image/jpeg"
     else:

@@ -219,3 +219,13 @@ def test_an_approved_organisation_shows_in_the_cached_directory_at_once(client, 
     organisation.status = "approved"
     organisation.save()
     assert "兴隆村互助幸福院" in client.get("/volunteers/organisations/").content.decode()
+
+
+def test_a_sign_up_refreshes_the_places_left_on_the_cached_activity_list(client, site, volunteer):
+    from volunteers.activities import activity_signup
+
+    activity = make_activity(organisation=make_organisation(admin=volunteer), title="重阳节登山")
+    assert cached(client.get("/volunteers/activities/")) == "miss"
+    assert cached(client.get("/volunteers/activities/")) == "hit"
+    activity_signup(user=volunteer, activity=activity)
+    assert cached(client.get("/volunteers/activities/")) == "miss"

@@ -248,7 +248,7 @@ class SettlementLine(models.Model):
 class ExclusionReason(models.TextChoices):
     NO_LINE = "no_line", _("No contract line for this service item")
     OUTSIDE_PERIOD = "outside_period", _("Outside the contract period")
-    OUTSIDE_AREA = "outside_area", _("Outside the buyer's area")
+    OUTSIDE_AREA = "outside_area", _("Outside the buyer's area")  # no longer produced: such records are not read
     ELDER_CAP = "elder_cap", _("Over the cap per elder and month")
     MONTH_CAP = "month_cap", _("Over the cap per month")
     REVERSED = "reversed", _("Reversed before settlement")

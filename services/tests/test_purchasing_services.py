@@ -140,7 +140,6 @@ def test_not_billable_records_are_listed_with_their_reason(world):
     assert reasons(settlement) == {
         early.pk: ExclusionReason.OUTSIDE_PERIOD,
         no_line.pk: ExclusionReason.NO_LINE,
-        outside.pk: ExclusionReason.OUTSIDE_AREA,
         third.pk: ExclusionReason.ELDER_CAP,
         meal2.pk: ExclusionReason.MONTH_CAP,
         reversed_early.pk: ExclusionReason.REVERSED,
@@ -148,6 +147,8 @@ def test_not_billable_records_are_listed_with_their_reason(world):
     }
     billed = set(settlement.entries.filter(billable=True).values_list("record_id", flat=True))
     assert billed == {first.pk, second.pk, other_elder.pk, meal1.pk}
+    # Service outside the buyer's area is not listed at all: its officers must not see those elders.
+    assert not settlement.entries.filter(record=outside).exists()
     assert settlement.total == Decimal("90.00") + Decimal("12.50")  # 3 h × 30 + 1 meal
 
 
@@ -499,3 +500,31 @@ def test_spend_by_contract_counts_approved_and_paid_only(world):
     assert ops.budget_state(w.contract)["pending"] == Decimal("42.50")
     ops.settlement_approve(actor=w.officer, settlement=settlement)
     assert ops.spend_by_contract(PurchaseContract.objects.filter(pk=w.contract.pk)).get().spent == Decimal("42.50")
+
+
+def test_an_officer_who_runs_the_provider_can_neither_contract_with_it_nor_pay_it(world):
+    w = world
+    ops.settlement_approve(actor=w.officer, settlement=submitted(w))
+    insider = staff("county_officer", "640422000000")
+    Membership.objects.create(organisation=w.organisation, user=insider, status=MembershipStatus.ACTIVE, is_admin=True)
+    with pytest.raises(PermissionDenied) as exc:
+        ops.contract_save(actor=insider, contract=contract_fields(w.organisation), lines=[line(w.clean, "30")])
+    assert str(exc.value) == str(ops.OWN_CONTRACT)
+    with pytest.raises(PermissionDenied) as exc:
+        ops.settlement_mark_paid(
+            actor=insider, settlement=Settlement.objects.get(), paid_on=datetime.date(2026, 11, 20), voucher_no="记-1"
+        )
+    assert str(exc.value) == str(ops.OWN_ORGANISATION)
+    assert PurchaseContract.objects.count() == 1
+    assert Settlement.objects.get().status == SettlementStatus.APPROVED
+
+
+def test_a_contract_with_settlements_keeps_its_organisation_and_buyer(world):
+    w = world
+    submitted(w)
+    other, _admin = make_provider(name="兴隆村互助幸福院")
+    w.contract.organisation = other
+    with pytest.raises(ValidationError) as exc:
+        ops.contract_save(actor=w.officer, contract=w.contract, lines=[line(w.clean, "30.00")])
+    assert exc.value.code == "parties_fixed"
+    assert PurchaseContract.objects.get().organisation_id == w.organisation.pk

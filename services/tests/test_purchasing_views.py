@@ -295,9 +295,10 @@ def test_another_provider_gets_404_on_settlements(world, client):
 def test_xlsx_export_and_print_page(world, client):
     w = world
     records(w)
-    far = make_elder(name="<i>外县</i>老人", village="640104001002")
+    far = make_elder(name="<i>外县</i>老人", village=w.elder.village_id)
+    uncovered = make_item("心理疏导", category=1)  # no contract line: listed as not billable
     make_record(
-        organisation=w.organisation, giver=w.giver, elder=far, item=w.clean, start=local(datetime.date(2026, 10, 6))
+        organisation=w.organisation, giver=w.giver, elder=far, item=uncovered, start=local(datetime.date(2026, 10, 6))
     )
     settlement = build(w)
     client.force_login(w.admin)

@@ -122,6 +122,8 @@ def test_accepting_writes_reversal_and_corrected_entry(client, member, org_recor
     corrected = correction.corrected_record
     assert reversal.sign == -1 and corrected.status == RecordStatus.CONFIRMED
     assert corrected.minutes == 180 and corrected.organisation == organisation
+    # the corrected entry keeps the original's entry time (the logging deadline runs from it)
+    assert ServiceRecord.objects.get(pk=corrected.pk).created_at == org_record.created_at
     assert hours.giver_totals(user=member)["volunteer_minutes"] == 180
     client.force_login(member)
     page = client.get(url).content.decode()
