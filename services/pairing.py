@@ -1034,6 +1034,8 @@ def candidate_edges(
     *,
     per_elder: int | None = None,
     progress=None,
+    county_wide: frozenset = frozenset(),
+    open_givers: frozenset | None = None,
 ) -> dict[tuple, Edge]:
     """Candidate pairs with their scores, as `scoring.score_candidates` gives them, but generated near
     the elder first so that a county stays fast.
@@ -1066,7 +1068,11 @@ def candidate_edges(
     The township-first rule is part of the candidate definition for every elder: a priority elder whose
     township offers `NEARBY_MIN` candidates or more is not scored against the rest of the county. Making
     priority elders county-wide was measured on the benchmark county (5,000 elders, 1,500 givers): 3.9 M
-    candidate pairs instead of 0.4 M and several times the 15 s budget, so it is not done.
+    candidate pairs instead of 0.4 M and several times the 15 s budget, so it is not done for all of them.
+    Instead `match_run` repairs: the priority elders its first solution leaves short are passed back in
+    `county_wide` (ids of elders to score against the whole county whatever their township offers, but
+    outside their township only against `open_givers`, the givers that could still make room for them)
+    and the matching is solved again (see `_solve`).
 
     `progress`, if given, is called with the share of elders done (0…1) every few hundred elders.
     """
@@ -1123,8 +1129,9 @@ def candidate_edges(
         needs = set(elder.needs) | set(elder.professional_needs)
         township, county = elder.village_code[:9], elder.village_code[:6]
         wide = elder.priority != scoring.NORMAL
+        whole_county = elder.id in county_wide
         labels = (frozenset(elder.needs), frozenset(elder.professional_needs), frozenset(elder.availability))
-        signature = (elder.village_code, *labels)
+        signature = (elder.village_code, whole_county, *labels)
         found = by_signature.get(signature)
         if found is None:
             anyone = dataclasses.replace(elder, id=_NOBODY)
@@ -1133,7 +1140,14 @@ def candidate_edges(
                 inside = score(anyone, pool(anyone, needs, township_all, township_skill, township), township, False)
                 inside_cache[(elder.village_code, *labels)] = inside
             found = list(inside)
-            if len(found) < NEARBY_MIN:
+            if whole_county and len(found) >= NEARBY_MIN and open_givers is not None:
+                # the repair pass: only the givers of the rest of the county that could make room
+                found += [
+                    f
+                    for f in score(anyone, pool(anyone, needs, county_all, county_skill, county), township, True)
+                    if f[2] in open_givers
+                ]
+            elif len(found) < NEARBY_MIN or whole_county:
                 outside = outside_cache.get((township, *labels))
                 if outside is None:
                     outside = score(anyone, pool(anyone, needs, county_all, county_skill, county), township, True)
@@ -1171,6 +1185,52 @@ def candidate_edges(
     if progress is not None:
         progress(1.0)
     return edges
+
+
+REPAIR_PASSES = 2
+
+
+def _solve(elders, givers, already_open: set, progress) -> tuple[dict, list]:
+    """Score, solve, and repair the township-first shortcut for priority elders.
+
+    The first pass scores a priority elder against its own township only when that township offers
+    `NEARBY_MIN` candidates (see `candidate_edges`). A 重点/关注 elder it leaves short of its demand is then
+    scored against the whole county and the matching solved again — at most `REPAIR_PASSES` times, each
+    pass keeping every earlier candidate, so the number of priority pairs never goes down. The few
+    elders repaired keep the cost near one pass.
+    """
+    demands = {e.id: e.demand for e in elders}
+    capacities = {g.id: g.capacity for g in givers}
+    tier = {e.id: scoring.PRIORITIES.index(e.priority) for e in elders}  # 0 = 重点 first
+    priority = {e.id for e in elders if e.priority != scoring.NORMAL and e.demand > 0}
+    county_wide: frozenset = frozenset()
+    open_givers: frozenset | None = None
+    for attempt in range(REPAIR_PASSES + 1):
+        edges = candidate_edges(
+            elders,
+            givers,
+            county_wide=county_wide,
+            open_givers=open_givers,
+            progress=(lambda share: progress(10 + int(45 * share), "scoring")) if attempt == 0 else None,
+        )
+        for pair in already_open:
+            edges.pop(pair, None)
+        progress(60 + 10 * attempt, "solving")
+        chosen = matching.assign(demands, capacities, {k: e.score for k, e in edges.items()})
+        served = Counter(elder_id for elder_id, _giver in chosen)
+        short = frozenset(e for e in priority if served[e] < demands[e]) - county_wide
+        if not short:
+            break
+        # Givers that could make room for a short priority elder: places left, or serving a lower tier.
+        worst = min(tier[e] for e in short)
+        used = Counter(giver for _elder, giver in chosen)
+        open_givers = (
+            (open_givers or frozenset())
+            | frozenset(g for g in capacities if used[g] < capacities[g])
+            | frozenset(g for elder, g in chosen if tier[elder] > worst)
+        )
+        county_wide |= short
+    return edges, chosen
 
 
 def _overlaps(a: Region, b: Region) -> bool:
@@ -1301,17 +1361,17 @@ def _compute(run: MatchRun) -> None:
     elders, _villages = _elder_inputs(prefix, area)
     givers = _giver_inputs(prefix[:6], continuing, replaced)
     progress(10, "scoring")
-    edges = candidate_edges(elders, givers, progress=lambda share: progress(10 + int(45 * share), "scoring"))
-    for elder_id, user_id, org_id in (
-        Pairing.objects.filter(elder__village__code__startswith=prefix, status__in=OPEN_STATUSES)
+    already_open = {
+        (elder_id, _giver_key(user_id, org_id))
+        for elder_id, user_id, org_id in Pairing.objects.filter(
+            elder__village__code__startswith=prefix, status__in=OPEN_STATUSES
+        )
         .exclude(replaced)
         .values_list("elder_id", "giver_user_id", "giver_organisation_id")
-    ):
-        edges.pop((elder_id, _giver_key(user_id, org_id)), None)
+    }
+    edges, chosen = _solve(elders, givers, already_open, progress)
     demands = {e.id: e.demand for e in elders}
     capacities = {g.id: g.capacity for g in givers}
-    progress(60, "solving")
-    chosen = matching.assign(demands, capacities, {k: e.score for k, e in edges.items()})
     progress(85, "saving")
 
     categories = {c.slug: c for c in ServiceCategory.objects.all()}

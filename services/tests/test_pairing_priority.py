@@ -115,3 +115,33 @@ def test_with_the_whole_county_in_reach_the_cut_graph_matches_every_possible_pai
     finally:
         ops.NEARBY_MIN = saved
     assert tier_counts(edges, elders, givers) == tier_counts(uncut(elders, givers), elders, givers)
+
+
+def test_a_key_elder_left_short_by_the_township_first_rule_is_repaired_county_wide():
+    """吉强镇 offers NEARBY_MIN givers, so its 重点 elders are first scored against their township only; eleven
+    重点 elders there and ten places: one is left out while a 一般 elder of 兴隆镇 takes the only other giver
+    of the county. The repair pass scores the one left out county-wide: every 重点 elder is paired."""
+    key = [
+        scoring.ElderInput(id=i, village_code=VILLAGE_A, priority=scoring.KEY, needs=frozenset({"care"}))
+        for i in range(ops.NEARBY_MIN + 1)
+    ]
+    normal = scoring.ElderInput(id="n", village_code=OTHER_TOWNSHIP, needs=frozenset({"care"}))
+    givers = [
+        scoring.GiverInput(id=f"g{i}", village_code=VILLAGE_B, skills=frozenset({"care"}))
+        for i in range(ops.NEARBY_MIN)
+    ] + [scoring.GiverInput(id="far", village_code=OTHER_TOWNSHIP, skills=frozenset({"care"}))]
+    elders = [*key, normal]
+    assert tier_counts(ops.candidate_edges(elders, givers), elders, givers)[0] == ops.NEARBY_MIN  # the gap
+    steps = []
+    _edges, chosen = ops._solve(elders, givers, set(), lambda percent, stage: steps.append(stage))
+    assert sorted(e for e, _ in chosen if e != "n") == list(range(ops.NEARBY_MIN + 1))
+    assert ("n", "far") not in chosen
+    assert steps.count("solving") == 2  # one repair pass, no more
+
+
+def test_the_repair_pass_leaves_alone_what_needs_no_repair():
+    elders = [scoring.ElderInput(id=1, village_code=VILLAGE_A, priority=scoring.KEY, needs=frozenset({"care"}))]
+    givers = [scoring.GiverInput(id="g", village_code=VILLAGE_A, skills=frozenset({"care"}))]
+    steps = []
+    _edges, chosen = ops._solve(elders, givers, set(), lambda percent, stage: steps.append(stage))
+    assert chosen == [(1, "g")] and steps.count("solving") == 1
