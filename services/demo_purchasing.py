@@ -10,6 +10,7 @@ Idempotent: nothing is added once the association has purchased records in the m
 """
 
 import datetime
+from collections import defaultdict
 from decimal import Decimal
 
 from django.db import transaction
@@ -93,14 +94,26 @@ def _records(month: datetime.date, *, association, givers, admin, elders, items,
     ).exists():
         return 0
     tz = timezone.get_current_timezone()
+    # The givers' own volunteer service (services.demo_records) takes their time too: a slot that overlaps
+    # it is skipped, as services.hours.check_record would refuse it.
+    busy = defaultdict(list)
+    for giver_id, busy_start, busy_end in (
+        ServiceRecord.objects.live()
+        .filter(giver__in=givers, start__lt=end_of_month + datetime.timedelta(days=31), end__gt=start_of_month)
+        .values_list("giver_id", "start", "end")
+    ):
+        busy[giver_id].append((busy_start, busy_end))
     rows, cursor = [], {g.pk: 0 for g in givers}
     for n, (item, elder, minutes) in enumerate(_plan(elders, items, heavy=heavy)):
         giver = givers[n % len(givers)]
-        day_index, slot = divmod(cursor[giver.pk], len(SLOTS))
-        cursor[giver.pk] += 1
-        day = month + datetime.timedelta(days=day_index)
-        start = datetime.datetime(day.year, day.month, day.day, *SLOTS[slot], tzinfo=tz)
-        end = start + datetime.timedelta(minutes=minutes)
+        while True:
+            day_index, slot = divmod(cursor[giver.pk], len(SLOTS))
+            cursor[giver.pk] += 1
+            day = month + datetime.timedelta(days=day_index)
+            start = datetime.datetime(day.year, day.month, day.day, *SLOTS[slot], tzinfo=tz)
+            end = start + datetime.timedelta(minutes=minutes)
+            if not any(taken_start < end and start < taken_end for taken_start, taken_end in busy[giver.pk]):
+                break
         rows.append(
             ServiceRecord(
                 giver=giver,

@@ -313,6 +313,18 @@ def _may_join(user, activity: Activity) -> None:
             raise ValidationError(VOLUNTEERS_ONLY, code="volunteers_only")
 
 
+def join_refusal(user, activity: Activity) -> str | None:
+    """Why `user` may not sign up for `activity` (members only, volunteers only), or None: the detail page
+    says so before the button is pressed."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        _may_join(user, activity)
+    except ValidationError as error:
+        return error.messages[0]
+    return None
+
+
 @transaction.atomic
 def activity_signup(*, user, activity: Activity, request=None) -> ActivitySignup:
     """Take a place. The seat is taken by one conditional UPDATE on the activity row, so under any

@@ -2,6 +2,7 @@
 
 import django_tables2 as tables
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Activity, Membership, Organisation, VolunteerProfile
@@ -81,10 +82,15 @@ class ActivityExportTable(tables.Table):
         fields = ()
 
     def value_start(self, value):
-        return value.isoformat()
+        return _local_minute(value)
 
     def value_end(self, value):
-        return value.isoformat()
+        return _local_minute(value)
+
+
+def _local_minute(value) -> str:
+    """Local (Asia/Shanghai) time to the minute, as a printed sign-up sheet needs: "2026-12-02 09:00"."""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
 
 
 class MemberTable(tables.Table):

@@ -603,6 +603,7 @@ def activity_detail(request, pk: int):
         "signup": signup,
         "open": activity.status == ActivityStatus.PUBLISHED and now <= activity.signup_deadline,
         "started": activity.start <= now,
+        "refusal": None if signup else acts.join_refusal(user, activity),
         "signups": activity.signups.filter(status=SignupStatus.SIGNED_UP).select_related("user") if is_admin else [],
     }
     response = render(request, "volunteers/activity_detail.html", context)

@@ -92,3 +92,16 @@ def test_demo_is_idempotent_and_leaves_october_for_the_officer():
     ops.settlement_approve(actor=officer, settlement=october)
     assert ops.budget_state(october.contract)["spent"] == october.total + Settlement.objects.get(month__month=9).total
     assert Decimal("0") < ops.budget_state(october.contract)["spent"] < october.contract.budget
+
+
+def test_the_demo_gives_no_giver_two_records_at_once():
+    """The purchased demo service leaves the givers' own volunteer service (demo_records) its time."""
+    from services import demo_purchasing
+    from volunteers.tests.test_dossier_demo import seed_all
+
+    seed_all()
+    demo_purchasing.seed()
+    rows = sorted(ServiceRecord.objects.live().values_list("giver_id", "start", "end"))
+    assert ServiceRecord.objects.filter(kind="purchased").exists() and ServiceRecord.objects.filter(kind="volunteer")
+    for (giver, _start, end), (next_giver, next_start, _end) in zip(rows, rows[1:], strict=False):
+        assert giver != next_giver or end <= next_start, (giver, end, next_start)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from django.conf import settings
 from django.core.management import call_command
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -46,15 +47,28 @@ def demo_site(transactional_db):
     call_command("seed_demo", stdout=io.StringIO())
 
 
+def _session_for(user) -> str:
+    """A signed-in session for `user`, as the test client makes one (no sign-in form to drive)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
 @pytest.fixture
 def open_page(browser, live_server):
     """open_page(path, width='phone', elder=False) -> Playwright page, screenshot saved under bench/out/screens."""
     pages = []
 
-    def _open(path: str, *, width: str = "phone", elder: bool = False, name: str | None = None):
+    def _open(path: str, *, width: str = "phone", elder: bool = False, name: str | None = None, user=None):
         context = browser.new_context(viewport={"width": WIDTHS[width], "height": 900}, locale="zh-CN")
         if elder:
             context.add_cookies([{"name": "elder_mode", "value": "1", "url": live_server.url}])
+        if user is not None:
+            context.add_cookies(
+                [{"name": settings.SESSION_COOKIE_NAME, "value": _session_for(user), "url": live_server.url}]
+            )
         page = context.new_page()
         page.goto(live_server.url + path)
         SCREENS.mkdir(parents=True, exist_ok=True)

@@ -31,3 +31,30 @@ def test_public_pages_have_no_serious_violations(demo_site, open_page, width, el
         if problems:
             found[path] = problems
     assert found == {}
+
+
+STAFF_AND_GIVER_PAGES = {
+    "13900000002": ["/portal/workbench/", "/services/supervision/", "/services/purchasing/contracts/"],
+    "13900000001": ["/volunteers/records/", "/services/purchasing/contracts/1/"],
+    "13900000006": ["/volunteers/me/", "/volunteers/record/", "/volunteers/hours/"],
+}
+
+
+def test_staff_and_giver_pages_have_no_serious_violations(demo_site, open_page):
+    """The township officer's workbench and dashboard (charts), the association's contract, the volunteer's
+    own pages: on a phone in large-text mode and on a desktop in normal mode."""
+    from portal.models import User
+
+    found = {}
+    for phone, paths in STAFF_AND_GIVER_PAGES.items():
+        user = User.objects.get(phone=phone)
+        for path in paths:
+            for width, elder in (("phone", True), ("desktop", False)):
+                name = "a11y-" + path.strip("/").replace("/", "_")
+                page = open_page(path, width=width, elder=elder, name=name, user=user)
+                page.wait_for_load_state("networkidle")
+                assert "/accounts/login/" not in page.url, path
+                problems = violations(page)
+                if problems:
+                    found[(phone, path, width)] = problems
+    assert found == {}

@@ -388,3 +388,24 @@ def test_demo_seed_is_idempotent(client):
     assert len(activities_upcoming()) == 3
     body = client.get(reverse("volunteers:activity-list")).content.decode()
     assert "重阳健康义诊" in body
+
+
+def test_activity_export_gives_local_times_a_sign_up_sheet_can_use(client, org_admin):
+    organisation = make_organisation(admin=org_admin)
+    start = datetime.datetime(2030, 12, 2, 9, 0, tzinfo=timezone.get_current_timezone())  # Asia/Shanghai
+    make_activity(organisation=organisation, start=start, end=start + datetime.timedelta(hours=2), title="冬季义诊")
+    body = client.get(reverse("volunteers:activity-list"), {"_export": "csv"}).content.decode("utf-8-sig")
+    assert "2030-12-02 09:00" in body and "2030-12-02 11:00" in body
+    assert "+00:00" not in body and "01:00" not in body
+
+
+def test_a_non_member_is_told_before_pressing_sign_up_for_a_members_only_activity(client, org_admin, volunteer):
+    organisation = make_organisation(admin=org_admin)
+    activity = make_activity(organisation=organisation, audience=Audience.MEMBERS)
+    client.force_login(volunteer)
+    page = client.get(reverse("volunteers:activity-detail", args=[activity.pk])).content.decode()
+    assert reverse("volunteers:activity-signup", args=[activity.pk]) not in page
+    assert reverse("volunteers:organisation-detail", args=[organisation.pk]) in page
+    client.force_login(org_admin)  # a member sees the button
+    page = client.get(reverse("volunteers:activity-detail", args=[activity.pk])).content.decode()
+    assert reverse("volunteers:activity-signup", args=[activity.pk]) in page
