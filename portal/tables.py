@@ -6,16 +6,26 @@ from .models import Region
 
 
 class VillageTable(tables.Table):
-    code = tables.Column(verbose_name=_("Division code"))
-    name = tables.Column(verbose_name=_("Village / community"))
-    township = tables.Column(accessor="parent__name", verbose_name=_("Township"), order_by=("parent__code",))
+    """Villages of the user's area; on a phone one card per village (`.phone-cards`, labels from data-label)."""
+
+    name = tables.Column(verbose_name=_("Village / community"), attrs={"td": {"class": "card-title"}})
+    code = tables.Column(verbose_name=_("Division code"), attrs={"td": {"data-label": _("Division code")}})
+    township = tables.Column(
+        accessor="parent__name",
+        verbose_name=_("Township"),
+        order_by=("parent__code",),
+        attrs={"td": {"data-label": _("Township")}},
+    )
     county = tables.Column(
-        accessor="parent__parent__name", verbose_name=_("County"), order_by=("parent__parent__code",)
+        accessor="parent__parent__name",
+        verbose_name=_("County"),
+        order_by=("parent__parent__code",),
+        attrs={"td": {"data-label": _("County")}},
     )
 
     class Meta:
         model = Region
-        fields = ("code", "name", "township", "county")
+        fields = ("name", "code", "township", "county")
         attrs = {"class": "table"}
         template_name = "django_tables2/table.html"
         per_page = 50
