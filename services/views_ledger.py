@@ -328,7 +328,10 @@ class ElderStatusView(ElderScopedMixin, View):
 
 
 class ElderChildFormView(ElderScopedMixin, View):
-    """A form about one elder (contact, agreement, reminder) saved by a ledger function."""
+    """A form about one elder (contact, agreement, reminder) saved by a ledger function.
+
+    Each subclass names its `form_class` and defines `save(form, elder)`, which calls that function.
+    """
 
     write_view = True
     allowed_roles = ledger.WRITE_ROLES
@@ -338,9 +341,6 @@ class ElderChildFormView(ElderScopedMixin, View):
 
     def form_kwargs(self, elder):
         return {"elder": elder}
-
-    def save(self, form, elder):
-        raise NotImplementedError
 
     def get_object(self, elder):
         return None
