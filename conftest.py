@@ -1,6 +1,15 @@
-"""Role fixtures shared by every app's tests. Regions are loaded once per test database."""
+"""Role fixtures shared by every app's tests. Regions are loaded once per test database.
+
+PORTAL_TEST_CLOCK (an ISO date-time with its offset) starts the whole run at that moment, the clock ticking
+on from there: `make test` runs the suite once more at a shifted date so a test that silently depends on
+today's date fails the day it is written.
+"""
+
+import datetime
+import os
 
 import pytest
+import time_machine
 
 from django.core.cache import caches
 from django.core.management import call_command
@@ -14,6 +23,20 @@ TOWNSHIP = "640422100000"  # 吉强镇
 VILLAGE = "640422100201"  # 大营村委会 (in 吉强镇)
 OTHER_TOWNSHIP = "640422101000"  # 兴隆镇
 OTHER_COUNTY = "640104000000"  # 兴庆区 (银川市)
+
+
+def pytest_configure(config):
+    when = os.environ.get("PORTAL_TEST_CLOCK")
+    if when:
+        moment = datetime.datetime.fromisoformat(when)
+        if moment.tzinfo is None:
+            raise pytest.UsageError("PORTAL_TEST_CLOCK needs an offset, e.g. 2028-02-29T23:30:00+08:00")
+        time_machine.travel(moment, tick=True).start()
+
+
+def pytest_report_header(config):
+    when = os.environ.get("PORTAL_TEST_CLOCK")
+    return f"clock moved to {when} (PORTAL_TEST_CLOCK)" if when else None
 
 
 @pytest.fixture(scope="session")

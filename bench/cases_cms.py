@@ -6,6 +6,8 @@ cms/tests). The plain cases render every time (the page cache off); the "cached"
 anonymous visitor gets from portal.cache (0 queries).
 """
 
+from bench.harness import anonymous_get
+
 BULK = 200
 
 
@@ -33,25 +35,6 @@ def _grow_site() -> None:
         )
 
 
-def _anonymous_get(url: str, *, cached: bool):
-    """A GET by an anonymous visitor of its own; `cached=False` renders the page every time (the cache
-    off), `cached=True` is what a visitor gets once someone has seen that page (portal.cache)."""
-    from django.test import Client, override_settings
-
-    client = Client()
-
-    def run():
-        if cached:
-            response = client.get(url)
-        else:
-            with override_settings(PUBLIC_PAGE_CACHE_SECONDS=0):
-                response = client.get(url)
-        assert response.status_code == 200, f"{url} answered {response.status_code}"
-        return response
-
-    return run
-
-
 RENDERED = [
     ("cms: home page with sections", "/"),
     ("cms: policy page (full text)", "/policy/ningxia-2018-105/"),
@@ -71,8 +54,8 @@ CACHED = [
 def register(suite) -> None:
     suite.setup(_grow_site)
     for name, url in RENDERED:
-        suite.call(name, _anonymous_get(url, cached=False), floor="view floor")
+        suite.call(name, anonymous_get(url, cached=False), floor="view floor")
     suite.page("cms: search 留守", "/search/?query=%E7%95%99%E5%AE%88")
     # Anonymous visitors' second and later views: the issue's bar is within 2× of the view floor.
     for name, url in CACHED:
-        suite.call(name, _anonymous_get(url, cached=True), floor="view floor")
+        suite.call(name, anonymous_get(url, cached=True), floor="view floor")

@@ -8,7 +8,7 @@ from django.core.management import call_command
 def register(suite) -> None:
     suite.setup(lambda: call_command("seed_demo", stdout=io.StringIO()))
     suite.page("view floor", "/__bench__/floor/", floor=None)
-    suite.page("home page (anonymous)", "/")
+    suite.public_page("home page (anonymous)", "/")
     suite.page("sign-in page", "/accounts/login/")
     # The county officer's village list: 328 villages of 西吉县, 50 per page.
     suite.sql_floor(

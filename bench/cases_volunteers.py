@@ -128,9 +128,9 @@ def register(suite) -> None:
         "ORDER BY a.start, a.id LIMIT 20"
     )
     suite.sql_floor("SQL floor: upcoming activities", activity_floor, [timezone.now(), "64%"])
-    suite.page("activity list (public)", "/volunteers/activities/", floor="SQL floor: upcoming activities")
+    suite.public_page("activity list (public)", "/volunteers/activities/", floor="SQL floor: upcoming activities")
     suite.sql_floor("SQL floor: upcoming activities of a county", activity_floor, [timezone.now(), COUNTY + "%"])
-    suite.page(
+    suite.public_page(
         "activity list, one county (public)",
         f"/volunteers/activities/?county={COUNTY}000000",
         floor="SQL floor: upcoming activities of a county",
@@ -144,7 +144,7 @@ def register(suite) -> None:
         "LEFT JOIN portal_region p ON p.code = r.parent_id LEFT JOIN portal_region g ON g.code = p.parent_id "
         "WHERE o.status = 'approved' ORDER BY o.region_id, o.name LIMIT 30",
     )
-    suite.page(
+    suite.public_page(
         "organisation directory (public)", "/volunteers/organisations/", floor="SQL floor: organisation directory"
     )
     suite.sql_floor(

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 
 
 @dataclass
@@ -70,6 +70,12 @@ class Suite:
 
         self.cases.append(Case(name, run, floor, repeat))
 
+    def public_page(self, name: str, url: str, *, floor: str | None = "view floor"):
+        """A page anonymous visitors get from the page cache (portal.cache): two rows, never one that says
+        less than it measures — `NAME (rendered)` with the cache off, `NAME (cached)` as served from it."""
+        self.call(f"{name} (rendered)", anonymous_get(url, cached=False), floor=floor)
+        self.call(f"{name} (cached)", anonymous_get(url, cached=True), floor=floor)
+
     def sql_floor(self, name: str, sql: str, params: list | tuple = ()):
         def run():
             with connection.cursor() as cursor:
@@ -117,3 +123,20 @@ def print_results(results: list[Result]) -> None:
     for r in results:
         ratio = f"{r.ratio:6.1f}× {r.floor}" if r.ratio is not None else ""
         print(f"{r.name:44} {r.median_ms:10.2f} {r.p95_ms:9.2f} {r.queries:8d}  {ratio}")
+
+
+def anonymous_get(url: str, *, cached: bool) -> Callable[[], object]:
+    """A GET by an anonymous visitor of its own; `cached=False` renders the page every time (the cache
+    off), `cached=True` is what a visitor gets once someone has seen that page (portal.cache)."""
+    client = Client()
+
+    def run():
+        if cached:
+            response = client.get(url)
+        else:
+            with override_settings(PUBLIC_PAGE_CACHE_SECONDS=0):
+                response = client.get(url)
+        assert response.status_code == 200, f"{url} answered {response.status_code}"
+        return response
+
+    return run

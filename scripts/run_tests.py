@@ -2,10 +2,14 @@
 
 PostgreSQL is used when TEST_DATABASE_URL is set or a server answers on 127.0.0.1:5432. Under CI
 (CI=true) a missing PostgreSQL run is a failure, not a skip: the suite must hold on both databases.
+Then the suite runs once more on SQLite with the clock moved (`shifted_clock`: the last day of a month more than
+a year ahead, 23:30 in Beijing), so a test that depends on today's date fails the day it is written.
 The browser tests (marker `browser`, headless Chromium) run last, on SQLite, when /usr/bin/chromium
 exists; under CI they are mandatory too (.ci/run installs Chromium).
 """
 
+import calendar
+import datetime
 import os
 import socket
 import subprocess
@@ -30,6 +34,15 @@ def postgres_reachable() -> bool:
         return False
 
 
+def shifted_clock(today: datetime.date | None = None) -> str:
+    """23:30 Beijing time (15:30 UTC) on the last day of the month 13 months from today, as ISO 8601."""
+    today = today or datetime.date.today()
+    months = today.year * 12 + today.month - 1 + 13
+    year, month = divmod(months, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return f"{year:04d}-{month + 1:02d}-{last:02d}T23:30:00+08:00"
+
+
 def main() -> int:
     py = sys.executable
     test_env = {"DJANGO_SETTINGS_MODULE": "portal.settings.test"}
@@ -38,6 +51,13 @@ def main() -> int:
     ok &= run("missing migrations", [py, "manage.py", "makemigrations", "--check", "--dry-run"], test_env)
     pytest = [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not browser", *sys.argv[1:]]
     ok &= run("pytest on SQLite", pytest, {**test_env, "DATABASE_URL": "sqlite:///test.sqlite3"})
+
+    clock = os.environ.get("PORTAL_TEST_CLOCK") or shifted_clock()
+    ok &= run(
+        f"pytest on SQLite with the clock at {clock}",
+        pytest,
+        {**test_env, "DATABASE_URL": "sqlite:///test.sqlite3", "PORTAL_TEST_CLOCK": clock},
+    )
 
     pg_url = os.environ.get("TEST_DATABASE_URL")
     if not pg_url and postgres_reachable():

@@ -6,6 +6,7 @@ import itertools
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from django.utils import timezone
 
@@ -111,8 +112,14 @@ def make_record(
     )
 
 
-def reverse_settled(record: ServiceRecord, *, actor, reason="重复登记") -> ServiceRecord:
-    """A reversal as services.hours.record_reverse writes it (its permission rules are tested elsewhere)."""
+def reverse_settled(record: ServiceRecord, *, actor, entered: datetime.datetime, reason="重复登记") -> ServiceRecord:
+    """A reversal as services.hours.record_reverse writes it (its permission rules are tested elsewhere), entered
+    at `entered`: which month's settlement takes it depends on that moment, so no test may leave it to the clock."""
+    with time_machine.travel(entered, tick=False):
+        return _reversal(record, actor=actor, reason=reason)
+
+
+def _reversal(record: ServiceRecord, *, actor, reason: str) -> ServiceRecord:
     return ServiceRecord.objects.create(
         giver_id=record.giver_id,
         organisation_id=record.organisation_id,

@@ -3,14 +3,12 @@ shows a progress bar (meta refresh without JS, a JSON status for the script); a 
 not a 500; a second run for an overlapping area is refused while one is working."""
 
 import datetime
-import threading
 import time
 
 import pytest
 
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,6 +18,7 @@ from services.models import MatchRun
 from services.models.pairing import MatchRunStatus, PairingStatus
 from services.tests.factories_care import make_key_elder
 from services.tests.test_pairing_services import COUNTY, TOWNSHIP, VILLAGE, make_giver, need, region
+from tests.races import race
 
 OTHER_TOWNSHIP = "640422101000"  # 兴隆镇
 
@@ -178,28 +177,12 @@ def test_two_officers_starting_at_once_get_one_run(monkeypatch):
 
     officers = [_staff("township_officer", TOWNSHIP), _staff("county_officer", COUNTY)]
     monkeypatch.setattr(ops, "_start_thread", lambda pk: None)  # keep the run queued: it holds the area
-    outcomes: list[str] = []
     area = region(TOWNSHIP)
 
-    def press(officer, barrier):
-        try:
-            barrier.wait()
-            ops.match_start(region=area, user=officer, background=True)
-            outcomes.append("started")
-        except ValidationError as exc:
-            outcomes.append(exc.error_list[0].code)
-        finally:
-            connection.close()
+    def press(officer):
+        ops.match_start(region=area, user=officer, background=True)
+        return "started"
 
-    if connection.vendor == "postgresql":
-        barrier = threading.Barrier(2, timeout=20)
-        threads = [threading.Thread(target=press, args=(o, barrier)) for o in officers]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    else:  # SQLite's in-memory test database refuses a second writer outright: one after the other
-        for officer in officers:
-            press(officer, threading.Barrier(1))
-    assert sorted(outcomes) == ["run_busy", "started"]
+    outcomes = race(press, officers)
+    assert outcomes == ["run_busy", "started"]
     assert MatchRun.objects.filter(status=MatchRunStatus.QUEUED).count() == 1

@@ -1,12 +1,9 @@
 """ "Accept all" is one bulk operation: a constant number of queries for any number of proposals (one
 UPDATE, one INSERT of audit events, one SMS per giver); refusals are per proposal and change nothing."""
 
-import threading
-
 import pytest
 
 from django.core.management import call_command
-from django.db import connection
 from django.urls import reverse
 
 from portal.models import AuditEvent, Region
@@ -15,6 +12,7 @@ from services.models import Pairing
 from services.models.pairing import PairingStatus
 from services.tests.factories_care import make_key_elder
 from services.tests.test_pairing_services import TOWNSHIP, VILLAGE, make_giver, need, proposal, region
+from tests.races import race
 
 
 def make_run(officer, elders: int, givers: int, places: int = 2):
@@ -103,27 +101,11 @@ def test_two_officers_accepting_for_one_giver_at_once_do_not_overfill_it():
     officers = [_staff("township_officer", TOWNSHIP), _staff("county_officer", "640422000000")]
     giver = make_giver(max_elders=1)
     proposals = [proposal(make_key_elder(), giver), proposal(make_key_elder(), giver)]
-    outcomes: list[str] = []
 
-    def press(officer, pairing, barrier):
-        try:
-            barrier.wait()
-            accepted, refused = ops.pairings_accept(actor=officer, pairings=[pairing])
-            outcomes.append("accepted" if accepted else refused[0][1])
-        finally:
-            connection.close()
+    def press(officer, pairing):
+        accepted, refused = ops.pairings_accept(actor=officer, pairings=[pairing])
+        return "accepted" if accepted else refused[0][1]
 
-    if connection.vendor == "postgresql":
-        barrier = threading.Barrier(2, timeout=20)
-        threads = [
-            threading.Thread(target=press, args=(o, p, barrier)) for o, p in zip(officers, proposals, strict=True)
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    else:  # SQLite's in-memory test database refuses a second writer outright: one after the other
-        for officer, pairing in zip(officers, proposals, strict=True):
-            press(officer, pairing, threading.Barrier(1))
-    assert sorted(outcomes) == sorted(["accepted", str(ops.GIVER_FULL)])
+    outcomes = race(press, zip(officers, proposals, strict=True))
+    assert outcomes == sorted(["accepted", str(ops.GIVER_FULL)])
     assert Pairing.objects.filter(giver_user=giver, status=PairingStatus.ACTIVE).count() == 1

@@ -6,13 +6,10 @@ writer, so there the two come one after the other, both holding the settlement a
 """
 
 import datetime
-import threading
 
 import pytest
 
-from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import connection
 
 from portal.models import Region
 from services import purchasing as ops
@@ -29,6 +26,7 @@ from services.tests.factories_purchasing import (
     make_provider,
     make_record,
 )
+from tests.races import race
 
 
 @pytest.mark.django_db(transaction=True)
@@ -48,30 +46,12 @@ def test_two_approvers_at_once_one_wins_one_is_told():
     settlement = ops.settlement_build(actor=admin, contract=contract, month=datetime.date(2026, 10, 1))
     ops.settlement_submit(actor=admin, settlement=settlement)
 
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
-
     def press(officer):
-        try:
-            barrier.wait()
-            ops.settlement_approve(actor=officer, settlement=Settlement(pk=settlement.pk, contract_id=contract.pk))
-            outcomes.append("approved")
-        except ValidationError as exc:
-            outcomes.append(exc.error_list[0].code)
-        finally:
-            connection.close()
+        ops.settlement_approve(actor=officer, settlement=Settlement(pk=settlement.pk, contract_id=contract.pk))
+        return "approved"
 
-    if connection.vendor == "postgresql":
-        threads = [threading.Thread(target=press, args=(o,)) for o in (first, second)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    else:
-        barrier = threading.Barrier(1)
-        for officer in (first, second):
-            press(officer)
-    assert sorted(outcomes) == ["approved", "not_submitted"]
+    outcomes = race(press, [first, second])
+    assert outcomes == ["approved", "not_submitted"]
     stored = Settlement.objects.get(pk=settlement.pk)
     assert stored.status == SettlementStatus.APPROVED and stored.approved_by in (first, second)
     assert ServiceRecord.objects.filter(status=RecordStatus.SETTLED).count() == 3

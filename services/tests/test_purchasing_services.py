@@ -135,7 +135,7 @@ def test_not_billable_records_are_listed_with_their_reason(world):
     meal1 = rec(w, item=w.meals, day=datetime.date(2026, 10, 16))
     meal2 = rec(w, item=w.meals, elder=w.elder2, day=datetime.date(2026, 10, 17))  # month cap 1
     reversed_early = rec(w, day=datetime.date(2026, 10, 20))
-    reversal = reverse_settled(reversed_early, actor=w.admin)
+    reversal = reverse_settled(reversed_early, actor=w.admin, entered=local(datetime.date(2026, 10, 21)))
     settlement = build(w)
     assert reasons(settlement) == {
         early.pk: ExclusionReason.OUTSIDE_PERIOD,
@@ -357,8 +357,8 @@ def test_paying_needs_approval_a_date_and_a_voucher(world):
     assert Settlement.objects.get().status == SettlementStatus.APPROVED
 
 
-def test_a_reversal_of_a_settled_record_is_next_months_negative_adjustment(world):
-    w = world
+def settle_october_with_a_reversal_entered(w, entered: datetime.datetime):
+    """October is settled with a 50-minute record; that record is then reversed at `entered`."""
     original = rec(w, minutes=50)
     rec(w, hour=14)
     october = build(w)
@@ -366,7 +366,12 @@ def test_a_reversal_of_a_settled_record_is_next_months_negative_adjustment(world
     ops.settlement_approve(actor=w.officer, settlement=october)
     original.refresh_from_db()
     assert original.status == RecordStatus.SETTLED
-    reversal = reverse_settled(original, actor=w.admin)
+    return original, reverse_settled(original, actor=w.admin, entered=entered)
+
+
+def test_a_reversal_of_a_settled_record_is_next_months_negative_adjustment(world):
+    w = world
+    original, reversal = settle_october_with_a_reversal_entered(w, local(datetime.date(2026, 11, 12), 10))
     rec(w, day=datetime.date(2026, 11, 3))
     november = build(w, month=datetime.date(2026, 11, 1))
     adjustment = november.lines.get(kind=LineKind.ADJUSTMENT)
@@ -381,6 +386,30 @@ def test_a_reversal_of_a_settled_record_is_next_months_negative_adjustment(world
     # the next month does not repeat it
     december = build(w, month=datetime.date(2026, 12, 1))
     assert not december.lines.exists() and december.total == 0
+
+
+def test_a_reversal_entered_at_2359_on_the_last_day_belongs_to_that_month(world):
+    w = world
+    original, _ = settle_october_with_a_reversal_entered(w, local(datetime.date(2026, 11, 30), 23, 59))
+    november = build(w, month=datetime.date(2026, 11, 1))
+    assert list(november.lines.filter(kind=LineKind.ADJUSTMENT).values_list("record_id", "amount")) == [
+        (original.pk, Decimal("-25.00"))
+    ]
+    ops.settlement_submit(actor=w.admin, settlement=november)
+    ops.settlement_approve(actor=w.officer, settlement=november)
+    assert not build(w, month=datetime.date(2026, 12, 1)).lines.exists()  # taken once, by November
+
+
+def test_a_reversal_entered_at_midnight_after_the_last_day_belongs_to_the_next_month(world):
+    """00:00 on 1 December in Beijing is still 30 November in UTC: the month is the one of Asia/Shanghai."""
+    w = world
+    original, _ = settle_october_with_a_reversal_entered(w, local(datetime.date(2026, 12, 1), 0, 0))
+    november = build(w, month=datetime.date(2026, 11, 1))
+    assert not november.lines.filter(kind=LineKind.ADJUSTMENT).exists()
+    december = build(w, month=datetime.date(2026, 12, 1))
+    assert list(december.lines.filter(kind=LineKind.ADJUSTMENT).values_list("record_id", "amount")) == [
+        (original.pk, Decimal("-25.00"))
+    ]
 
 
 # --- contracts --------------------------------------------------------------------------------------

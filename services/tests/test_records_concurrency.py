@@ -4,13 +4,9 @@ Each thread has its own database connection; on PostgreSQL the second one waits 
 (select_for_update) and then sees the first decision. Run it on PostgreSQL with DATABASE_URL set.
 """
 
-import threading
-
 import pytest
 
-from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import connection
 
 from portal.models import Region
 from services import hours
@@ -18,6 +14,7 @@ from services.catalogue import categories_ensure
 from services.models import ServiceItem, ServiceRecord
 from services.models.records import RecordStatus
 from tests.factories import UserFactory
+from tests.races import race
 from volunteers.models import ActivitySignup, Membership
 from volunteers.organisations import kinds_ensure
 from volunteers.tests.conftest import make_activity, make_organisation
@@ -52,32 +49,12 @@ def test_two_confirmers_at_once_one_wins_one_is_told():
         content="助餐",
     )
 
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
-
     def press(admin):
-        try:
-            barrier.wait()
-            hours.record_confirm(actor=admin, record=ServiceRecord(pk=record.pk))
-            outcomes.append("confirmed")
-        except ValidationError as exc:
-            outcomes.append(exc.error_list[0].code)
-        finally:
-            connection.close()
+        hours.record_confirm(actor=admin, record=ServiceRecord(pk=record.pk))
+        return "confirmed"
 
-    if connection.vendor == "postgresql":
-        threads = [threading.Thread(target=press, args=(a,)) for a in (first_admin, second_admin)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    else:
-        # SQLite's in-memory test database refuses a second writer outright ("table is locked"), so here the
-        # two confirmers come one after the other, both holding the record as they saw it (submitted).
-        barrier = threading.Barrier(1)
-        for admin in (first_admin, second_admin):
-            press(admin)
-    assert sorted(outcomes) == ["already_decided", "confirmed"]
+    outcomes = race(press, [first_admin, second_admin])
+    assert outcomes == ["already_decided", "confirmed"]
     record.refresh_from_db()
     assert record.status == RecordStatus.CONFIRMED
     assert record.confirmed_by in (first_admin, second_admin)

@@ -239,7 +239,7 @@ def test_service_hours_keep_the_two_ledgers_apart(client, township_officer, area
         organisation=organisation, giver=giver, elder=area["far"], item=clean, start=start + datetime.timedelta(hours=8)
     )
     # a reversal subtracts
-    reverse_settled(settled, actor=township_officer)
+    reverse_settled(settled, actor=township_officer, entered=start + datetime.timedelta(hours=10))
     _response, board = board_of(client, township_officer)
     categories = {c.name: c for c in board.categories}
     first, second = clean.category.name, talk.category.name

@@ -2,12 +2,9 @@
 """Correction requests: the volunteer asks, the recording unit accepts (reversal + corrected entry through
 services.hours) or refuses with a reason; the volunteer sees the outcome."""
 
-import threading
-
 import pytest
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,6 +12,7 @@ from portal.models import AuditEvent
 from services import hours
 from services.models.records import RecordStatus, ServiceRecord
 from tests.factories import UserFactory
+from tests.races import race
 from volunteers import dossier
 from volunteers.models_record import CorrectionRequest, CorrectionStatus, Training
 
@@ -318,28 +316,11 @@ def test_concurrent_decisions_apply_once():
     correction = dossier.correction_create(
         volunteer=giver, target="record", entry_pk=record.pk, wrong="x", should_be="y"
     )
-    barrier, outcomes = threading.Barrier(2), []
 
     def decide(actor):
-        try:
-            barrier.wait()
-            dossier.correction_accept(actor=actor, correction=CorrectionRequest(pk=correction.pk), changes=None)
-            outcomes.append("accepted")
-        except ValidationError as exc:
-            outcomes.append(exc.error_list[0].code)
-        finally:
-            connection.close()
+        dossier.correction_accept(actor=actor, correction=CorrectionRequest(pk=correction.pk), changes=None)
+        return "accepted"
 
-    if connection.vendor == "postgresql":
-        threads = [threading.Thread(target=decide, args=(a,)) for a in (first_admin, second_admin)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    else:
-        # SQLite's in-memory test database refuses a second writer outright: here they come one after the other
-        barrier = threading.Barrier(1)
-        for admin in (first_admin, second_admin):
-            decide(admin)
-    assert sorted(outcomes) == ["accepted", "already_decided"]
+    outcomes = race(decide, [first_admin, second_admin])
+    assert outcomes == ["accepted", "already_decided"]
     assert ServiceRecord.objects.filter(reverses=record).count() == 1
