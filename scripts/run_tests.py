@@ -36,7 +36,7 @@ def postgres_reachable() -> bool:
 
 def shifted_clock(today: datetime.date | None = None) -> str:
     """23:30 Beijing time (15:30 UTC) on the last day of the month 13 months from today, as ISO 8601."""
-    today = today or datetime.date.today()
+    today = today or datetime.datetime.now(datetime.UTC).date()
     months = today.year * 12 + today.month - 1 + 13
     year, month = divmod(months, 12)
     last = calendar.monthrange(year, month + 1)[1]
