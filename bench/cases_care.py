@@ -12,7 +12,7 @@ import os
 from django.core.management import call_command
 from django.utils import timezone
 
-from services.models.ledger import birth_cutoff
+from services.ledger.models import birth_cutoff
 
 COUNTY = "640422"  # 西吉县 (county officer 13900000003)
 TOWNSHIP = "640422100"  # 吉强镇 (township officer 13900000002)
@@ -25,7 +25,7 @@ def _ensure_data() -> None:
     if Elder.objects.count() < wanted:
         call_command("generate_load", elders=wanted - Elder.objects.count(), stdout=io.StringIO())
     if not Visit.objects.exists():  # elders made by someone else's setup, without visits
-        from services.load_care import generate
+        from services.care.load import generate
 
         generate(elder_ids=list(Elder.objects.values_list("pk", flat=True)), seed=1)
 

@@ -14,7 +14,7 @@ BULK = 200
 def _grow_site() -> None:
     from cms.demo import ensure_site
     from cms.models import ArticleIndexPage, ArticlePage, PolicyIndexPage, PolicyPage
-    from services.demo import service_items_ensure
+    from services.catalogue.demo import service_items_ensure
     from services.models import ServiceCategory, ServiceItem
 
     service_items_ensure()

@@ -1,7 +1,7 @@
 """Matching engine at county-plus scale: `assign` on 20,000 elders × 10,000 givers, ~50 candidates each.
 
 Target (issue 6): the optimum within 5 s. The instance is generated once with a fixed seed; scores are
-shaped like the real ones (priority tier weight from `services.scoring.tier_weights` + a 1…100
+shaped like the real ones (priority tier weight from `services.pairing.scoring.tier_weights` + a 1…100
 component), so the solver sees the same cost range as in production.
 """
 
@@ -19,7 +19,7 @@ SEED = 6
 def matching_instance(
     elders: int = ELDERS, givers: int = GIVERS, per_elder: int = CANDIDATES_PER_ELDER, seed: int = SEED
 ) -> tuple[dict, dict, dict]:
-    from services.scoring import COMPONENT_MAX, tier_weights
+    from services.pairing.scoring import COMPONENT_MAX, tier_weights
 
     rng = np.random.default_rng(seed)
     demand = rng.integers(1, 3, elders)  # 一帮一 and 多帮一
@@ -38,7 +38,7 @@ def matching_instance(
 
 
 def register(suite) -> None:
-    from services.matching import assign
+    from services.pairing.matching import assign
 
     def run():
         demands, capacities, scores = matching_instance()

@@ -28,7 +28,7 @@ def generate_county(*, county: str = COUNTY, elders: int = ELDERS, givers: int =
     """Elders (with families and needs) and givers (with skills and availability) in the county's villages."""
     from portal.identity import check_digit, keyed_hash
     from portal.models import Region, User
-    from services.catalogue import categories_ensure
+    from services.catalogue.selectors import categories_ensure
     from services.models import Elder, FamilyContact, Need
     from volunteers.models import VolunteerProfile
 
@@ -136,7 +136,7 @@ def register(suite) -> None:
     suite.setup(fresh_county)
 
     def demo_pairing():
-        from services import demo_pairing
+        from services.pairing import demo as demo_pairing
 
         demo_pairing.seed()
 
@@ -144,7 +144,7 @@ def register(suite) -> None:
 
     def match_county():
         from portal.models import Region
-        from services.pairing import match_run
+        from services.pairing.lifecycle import match_run
 
         run = match_run(region=Region.objects.get(code=COUNTY), user=None)
         assert run.inputs["elders"] >= ELDERS and run.chosen, run.inputs
@@ -159,8 +159,8 @@ def register(suite) -> None:
         the proposals back (one UPDATE, timed too) so that every repeat accepts the same set."""
         from portal.models import User
         from services.models import Pairing
-        from services.models.pairing import PairingStatus
-        from services.pairing import pairings_accept
+        from services.pairing.lifecycle import pairings_accept
+        from services.pairing.models import PairingStatus
 
         if "run" not in accepting:
             accepting["run"] = match_county()
@@ -181,7 +181,7 @@ def register(suite) -> None:
 
     def proposals_page():
         from portal.models import Region, User
-        from services.pairing import match_run
+        from services.pairing.lifecycle import match_run
 
         if "url" not in state:
             officer = User.objects.get(phone="13900000002")

@@ -23,10 +23,10 @@ def _prepare() -> None:
     from django.utils import timezone
 
     from portal.models import User
-    from services import demo_purchasing
-    from services import purchasing as ops
     from services.models import ServiceItem
-    from services.models.purchasing import ContractLine, PurchaseContract, Settlement, SettlementStatus, Unit
+    from services.purchasing import demo as demo_purchasing
+    from services.purchasing import settlements as ops
+    from services.purchasing.models import ContractLine, PurchaseContract, Settlement, SettlementStatus, Unit
 
     _ensure_data()
     demo_purchasing.seed()
@@ -55,7 +55,7 @@ def _prepare() -> None:
 
 
 def _build():
-    from services import purchasing as ops
+    from services.purchasing import settlements as ops
 
     return ops.settlement_build(actor=STATE["admin"], contract=STATE["contract"], month=STATE["month"])
 

@@ -37,7 +37,7 @@ def _ensure_data() -> None:
 
 def register(suite) -> None:
     suite.setup(_ensure_data)
-    suite.page("records: my hours (giver with 2,000 records)", "/volunteers/hours/", user=GIVER)
+    suite.page("records: my hours (giver with 2,000 records)", "/services/records/", user=GIVER)
     suite.sql_floor(
         "SQL floor: pending records of an organisation",
         "SELECT r.id, r.start, r.minutes, r.kind, r.status, u.real_name, e.name, i.name "
@@ -57,7 +57,7 @@ def register(suite) -> None:
 
     def county_totals():
         from portal.models import User
-        from services.hours import county_monthly_totals
+        from services.records.actions import county_monthly_totals
 
         return list(county_monthly_totals(user=User.objects.get(phone=COUNTY_OFFICER)))
 

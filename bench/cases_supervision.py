@@ -1,5 +1,5 @@
 """Supervision dashboards (督促检查) over generated data: BENCH_ELDERS elders (default 100,000) with their
-visits and alerts (generate_load, services.load_care) and BENCH_RECORDS service records (generate_records),
+visits and alerts (generate_load, services.care.load) and BENCH_RECORDS service records (generate_records),
 all in 西吉县.
 
 Floor: one hand-written aggregate query — active elders per township and priority under the priority rule,

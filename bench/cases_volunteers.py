@@ -106,11 +106,11 @@ def _seed() -> None:
     """The demo data these cases stand on (the accounts, the home page, the demo association)."""
     import cms.demo
     import portal.demo
-    import services.demo
+    import services.catalogue.demo
     import volunteers.demo
 
     portal.demo.seed()
-    services.demo.seed()
+    services.catalogue.demo.seed()
     cms.demo.seed()
     volunteers.demo.seed()
 

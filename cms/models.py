@@ -347,7 +347,7 @@ class ServiceListPage(RoutablePageMixin, SegmentedSearchMixin, Page):
 
     @path("item/<int:item_id>/")
     def service_item(self, request, item_id: int):
-        from services.catalogue import items_published
+        from services.catalogue.selectors import items_published
 
         item = get_object_or_404(items_published().prefetch_related("regions"), pk=item_id)
         context = self.get_context(request)
@@ -355,7 +355,7 @@ class ServiceListPage(RoutablePageMixin, SegmentedSearchMixin, Page):
         return self.render(request, context_overrides=context, template="cms/service_item.html")
 
     def get_sitemap_urls(self, request=None):
-        from services.catalogue import items_published
+        from services.catalogue.selectors import items_published
 
         urls = super().get_sitemap_urls(request)
         base = self.get_full_url(request)

@@ -125,7 +125,7 @@ def ranked_page_ids(query: str) -> list[int]:
 
 def service_items_search(query: str, limit: int = 10):
     """Published care-service items whose name, description or category contain every query word."""
-    from services.catalogue import items_published
+    from services.catalogue.selectors import items_published
 
     words = highlight_words(query)[:5]
     if not words:

@@ -10,7 +10,7 @@ from itertools import groupby
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Region, RegionLevel
-from services.catalogue import items_covering, items_published
+from services.catalogue.selectors import items_covering, items_published
 from services.models import ServiceItem
 
 UNKNOWN_COUNTY = _("We do not know that county; the whole list is shown.")

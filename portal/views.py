@@ -114,7 +114,7 @@ class WorkbenchView(ScopedViewMixin, ExportMixin, SingleTableMixin, FilterView):
         return super().create_export(export_format)
 
     def get_context_data(self, **kwargs):
-        from services.care_summary import care_counts
+        from services.care.summary import care_counts
 
         context = super().get_context_data(**kwargs)
         context["roles"] = staff_roles(self.request.user)

@@ -1,10 +1,10 @@
 """URLs of the services app, one list per topic so topics can grow independently."""
 
-from .urls_care import urlpatterns as care_urls
-from .urls_ledger import urlpatterns as ledger_urls
-from .urls_pairing import urlpatterns as pairing_urls
-from .urls_purchasing import urlpatterns as purchasing_urls
-from .urls_supervision import urlpatterns as supervision_urls
+from services.care.urls import urlpatterns as care_urls
+from services.ledger.urls import urlpatterns as ledger_urls
+from services.pairing.urls import urlpatterns as pairing_urls
+from services.purchasing.urls import urlpatterns as purchasing_urls
+from services.supervision.urls import urlpatterns as supervision_urls
 
 app_name = "services"
 

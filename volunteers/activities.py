@@ -15,8 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from portal import audit
 from portal.models import AuditAction, Region, RegionLevel
 from portal.sms import send_sms
-
-from .models import (
+from volunteers.models import (
     Activity,
     ActivitySignup,
     ActivityStatus,
@@ -27,7 +26,7 @@ from .models import (
     SignupStatus,
     VolunteerProfile,
 )
-from .organisations import is_org_admin
+from volunteers.organisations import is_org_admin
 
 ENDS_BEFORE_START = _("The activity must end after it starts.")
 IN_THE_PAST = _("The activity cannot start in the past.")
@@ -108,7 +107,7 @@ def activity_visible(*, user, pk: int) -> Activity:
 
 def activity_for_admin(*, user, pk: int) -> Activity:
     """The activity if `user` administers its organisation (another organisation's admin gets 404)."""
-    from .organisations import organisation_for_admin
+    from volunteers.organisations import organisation_for_admin
 
     activity = Activity.objects.select_related("organisation", "village__parent__parent").filter(pk=pk).first()
     if activity is None:
@@ -294,7 +293,7 @@ def attendance_mark(*, actor, activity: Activity, marks: dict[int, tuple[bool, i
         changed += 1
     audit.record(AuditAction.CHANGE, request=request, actor=actor, obj=activity, changes={"attendance": changed})
     # Attendance is service: it becomes submitted service records (idempotent; confirmation follows).
-    from services.hours import records_from_attendance
+    from services.records.actions import records_from_attendance
 
     records_from_attendance(actor=actor, activity=activity, request=request)
     return changed

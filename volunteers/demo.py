@@ -8,8 +8,7 @@ from django.utils import timezone
 
 from portal.demo import COUNTY, DEMO_PASSWORD, TOWNSHIP, VILLAGE
 from portal.models import Region, User
-
-from .models import (
+from volunteers.models import (
     Activity,
     ActivityIndexPage,
     ActivityKind,
@@ -24,7 +23,7 @@ from .models import (
     OrganisationStatus,
     VolunteerProfile,
 )
-from .organisations import kinds_ensure
+from volunteers.organisations import kinds_ensure
 
 OTHER_VILLAGE = "640422100202"  # a second village of 吉强镇, when present
 

@@ -15,8 +15,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Region, RegionLevel
-
-from .models import (
+from volunteers.models import (
     Activity,
     ActivityKind,
     GiverKind,
@@ -165,9 +164,8 @@ class VolunteerStaffFilter(django_filters.FilterSet):
     def form(self):
         form = super().form
         if not getattr(self, "_choices_set", False):
-            from services.filters_ledger import region_choices
-
-            from .profiles import organisations_for_staff
+            from services.ledger.filters import region_choices
+            from volunteers.profiles import organisations_for_staff
 
             form.fields["region"].choices = [("", _("All")), *region_choices(self.request.user)]
             organisations = organisations_for_staff(self.request.user).values_list("pk", "name")

@@ -9,8 +9,7 @@ from portal.identity import ResidentIdFormField
 from portal.models import Region, RegionLevel
 from portal.widgets import RegionChoiceField, RegionPickerWidget
 from services.models import ServiceCategory
-
-from .models import (
+from volunteers.models import (
     DAY_TIMES,
     MAX_PAIRED_ELDERS,
     WEEKDAYS,
@@ -22,7 +21,7 @@ from .models import (
     Qualification,
     Sex,
 )
-from .organisations import validate_credit_code
+from volunteers.organisations import validate_credit_code
 
 UNSAFE_NAME = _("A name cannot contain symbols such as < > \" ' & ; /.")
 
@@ -163,7 +162,7 @@ class ActivityForm(forms.Form):
     service_item = forms.ModelChoiceField(label=_("Service delivered"), queryset=None, required=False)
 
     def __init__(self, *args, **kwargs):
-        from .profiles import service_items_for
+        from volunteers.profiles import service_items_for
 
         super().__init__(*args, **kwargs)
         self.fields["service_item"].queryset = service_items_for(None)

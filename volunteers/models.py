@@ -364,5 +364,5 @@ class ActivitySignup(models.Model):
         return f"{self.user} · {self.activity}"
 
 
-from .models_record import Award, CorrectionRequest, Evaluation, FamilyConfirmation, Training  # noqa: E402,F401
-from .pages import ActivityIndexPage  # noqa: E402,F401 — the Wagtail page lives beside the models
+from volunteers.models_record import Award, CorrectionRequest, Evaluation, FamilyConfirmation, Training  # noqa: E402,F401
+from volunteers.pages import ActivityIndexPage  # noqa: E402,F401 — the Wagtail page lives beside the models

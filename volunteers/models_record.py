@@ -7,7 +7,7 @@ it is wrong. Personal details live on VolunteerProfile and service on services.S
 holds the rest. Each entry names the unit that recorded it (an organisation) and the person who did.
 
 Corrections never edit a confirmed service record: accepting one writes a reversal and, where the service
-did happen, a corrected entry (services.hours). Training, awards and evaluations are simple facts the unit
+did happen, a corrected entry (services.records.actions). Training, awards and evaluations are simple facts the unit
 re-keys when it accepts a correction (the change is audited).
 """
 

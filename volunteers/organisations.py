@@ -13,8 +13,7 @@ from portal import audit
 from portal.models import AuditAction, Region, RegionLevel, RoleKind
 from portal.phone import clean_phone
 from portal.scoping import in_scope
-
-from .models import (
+from volunteers.models import (
     Membership,
     MembershipStatus,
     Organisation,

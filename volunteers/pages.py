@@ -24,8 +24,8 @@ class ActivityIndexPage(Page):
         verbose_name = _("activity list page")
 
     def get_context(self, request, *args, **kwargs):
-        from .activities import activities_public
-        from .filters import ActivityFilter
+        from volunteers.activities import activities_public
+        from volunteers.filters import ActivityFilter
 
         context = super().get_context(request, *args, **kwargs)
         queryset = activities_public().filter(end__gte=timezone.now())

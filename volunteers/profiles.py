@@ -12,8 +12,7 @@ from portal import audit
 from portal.identity import check_agrees, keyed_hash, parse_resident_id
 from portal.models import AuditAction, Region, RegionLevel, RoleKind
 from portal.scoping import scope_prefixes, scope_queryset
-
-from .models import (
+from volunteers.models import (
     DAY_TIMES,
     MAX_PAIRED_ELDERS,
     WEEKDAYS,
@@ -169,7 +168,7 @@ def profile_set_professional(
 
 def service_items_for(profile: VolunteerProfile | None) -> QuerySet:
     """The published service items a giver may deliver: professional ones only for a qualified social worker."""
-    from services.catalogue import items_published
+    from services.catalogue.selectors import items_published
 
     items = items_published()
     if profile is None or not profile.is_professional:
@@ -200,9 +199,9 @@ def giver_signups(*, user) -> QuerySet[ActivitySignup]:
 def giver_service_hours(*, user) -> float:
     """Service hours so far, from confirmed service records.
 
-    Only confirmed (or settled) volunteer service counts, reversals subtracted (services.hours).
+    Only confirmed (or settled) volunteer service counts, reversals subtracted (services.records.actions).
     """
-    from services.hours import giver_totals
+    from services.records.actions import giver_totals
 
     return giver_totals(user=user)["volunteer_minutes"] / 60
 
@@ -227,11 +226,11 @@ def profiles_for_staff(user) -> QuerySet[VolunteerProfile]:
     """Giver profiles whose home village is in `user`'s scope, each with its open pairings, spare pairing
     capacity and confirmed volunteer minutes (subqueries: sorting and filtering on them stays one query).
 
-    Open pairings are proposed or active ones, as the matching counts them (services.pairing); minutes
+    Open pairings are proposed or active ones, as the matching counts them (services.pairing.lifecycle); minutes
     are counted the way the giver's own totals count them (confirmed or settled, reversals subtracted).
     """
     from services.models import Pairing, RecordKind, ServiceRecord
-    from services.models.pairing import OPEN_STATUSES
+    from services.pairing.models import OPEN_STATUSES
 
     open_pairings = (
         Pairing.objects.filter(giver_user=OuterRef("user_id"), status__in=OPEN_STATUSES)
@@ -280,7 +279,7 @@ def giver_pairings_for_staff(*, viewer, giver) -> tuple[list, int]:
     Elders are personal data of their own village: a liaison sees that the giver is paired elsewhere,
     not with whom."""
     from services.models import Pairing
-    from services.models.pairing import OPEN_STATUSES
+    from services.pairing.models import OPEN_STATUSES
 
     pairings = Pairing.objects.filter(giver_user=giver, status__in=OPEN_STATUSES)
     visible = list(

@@ -5,7 +5,7 @@ import django_tables2 as tables
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Activity, Membership, Organisation, VolunteerProfile
+from volunteers.models import Activity, Membership, Organisation, VolunteerProfile
 
 
 class OrganisationTable(tables.Table):

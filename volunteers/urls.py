@@ -1,8 +1,8 @@
 from django.urls import path
 
-from . import views
-from .urls_dossier import urlpatterns as dossier_urls
-from .urls_hours import urlpatterns as hours_urls
+from services.records.dossier_urls import urlpatterns as dossier_urls
+from services.records.urls import urlpatterns as hours_urls
+from volunteers import views
 
 app_name = "volunteers"
 

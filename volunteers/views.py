@@ -25,12 +25,11 @@ from portal.models import AuditAction, RoleKind
 from portal.phone import mask_phone
 from portal.scoping import ScopedViewMixin, scope_queryset, scoped_view, staff_roles
 from portal.scoping import no_store as _no_store
-
-from . import activities as acts
-from . import organisations as orgs
-from . import profiles
-from .filters import ActivityFilter, MemberFilter, OrganisationFilter, ReviewFilter, VolunteerStaffFilter
-from .forms import (
+from volunteers import activities as acts
+from volunteers import organisations as orgs
+from volunteers import profiles
+from volunteers.filters import ActivityFilter, MemberFilter, OrganisationFilter, ReviewFilter, VolunteerStaffFilter
+from volunteers.forms import (
     ActivityForm,
     AttendanceForm,
     DecisionForm,
@@ -39,7 +38,7 @@ from .forms import (
     ProfessionalForm,
     ProfileForm,
 )
-from .models import (
+from volunteers.models import (
     ActivityStatus,
     Membership,
     MembershipStatus,
@@ -48,7 +47,7 @@ from .models import (
     SignupStatus,
     VolunteerProfile,
 )
-from .tables import (
+from volunteers.tables import (
     ActivityExportTable,
     ActivityTable,
     MemberExportTable,
@@ -201,7 +200,7 @@ def profile_professional(request):
 @login_required
 def me(request):
     """The giver's own page: the portal's "my page" plus profile, organisations, activities and hours."""
-    from services.views_pairing import giver_elders
+    from services.pairing.views import giver_elders
 
     user = request.user
     profile = VolunteerProfile.objects.filter(user=user).select_related("village__parent").first()
@@ -266,7 +265,7 @@ class VolunteerStaffListView(ScopedViewMixin, ExportMixin, SingleTableMixin, Fil
         return response
 
     def get_context_data(self, **kwargs):
-        from services.models.records import hours_display
+        from services.records.models import hours_display
 
         context = super().get_context_data(**kwargs)
         for row in context["table"].paginated_rows:
@@ -284,8 +283,8 @@ class VolunteerStaffListView(ScopedViewMixin, ExportMixin, SingleTableMixin, Fil
 @scoped_view(*profiles.STAFF_LIST_ROLES)
 def volunteer_detail(request, pk: int):
     """One giver for the staff: profile, organisations, pairings in the viewer's area, hours. Audited."""
-    from services.hours import giver_totals
-    from services.models.records import hours_display
+    from services.records.actions import giver_totals
+    from services.records.models import hours_display
 
     profile = get_object_or_404(profiles.profiles_for_staff(request.user).prefetch_related("skills"), pk=pk)
     giver = profile.user

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from .models import OrganisationKind
+from volunteers.models import OrganisationKind
 
 
 class OrganisationKindViewSet(SnippetViewSet):

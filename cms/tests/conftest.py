@@ -5,7 +5,7 @@ import pytest
 def site(db):
     """The demo public site: home, both policies, publicity with a county section, the service list."""
     from cms.demo import ensure_site
-    from services.demo import service_items_ensure
+    from services.catalogue.demo import service_items_ensure
 
     service_items_ensure()
     return ensure_site()

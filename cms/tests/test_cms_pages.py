@@ -148,10 +148,10 @@ def test_standard_page_and_unknown_pages(client, site):
 
 def test_demo_seeding_twice_gives_no_duplicates(db):
     import cms.demo
-    import services.demo
+    import services.catalogue.demo
 
     for _ in range(2):
-        services.demo.seed()
+        services.catalogue.demo.seed()
         cms.demo.seed()
     assert PolicyPage.objects.filter(document_number="宁民发〔2018〕105号").count() == 1
     assert PolicyPage.objects.count() == 2

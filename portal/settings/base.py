@@ -175,7 +175,7 @@ IDENTITY_HASH_KEY = env("IDENTITY_HASH_KEY", "")
 # Anonymous visitors' copies of public pages are kept this many seconds (portal.cache); 0 turns it off.
 PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 300)
 
-# Supervision (services.supervision): a village whose ledger has not been updated for this many days is
+# Supervision (services.supervision.figures): a village whose ledger has not been updated for this many days is
 # flagged 底数不清 in the warning-sign ranking.
 SUPERVISION_LEDGER_STALE_DAYS = env_int("SUPERVISION_LEDGER_STALE_DAYS", 90)
 

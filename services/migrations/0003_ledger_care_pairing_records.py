@@ -4,8 +4,8 @@ import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
 import portal.identity
-import services.models.ledger
-import services.models.records
+import services.ledger.models
+import services.records.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -176,7 +176,7 @@ class Migration(migrations.Migration):
                 ('carer_phone', models.CharField(blank=True, max_length=11, verbose_name="carer's phone")),
                 ('start_date', models.DateField(verbose_name='from')),
                 ('end_date', models.DateField(blank=True, null=True, verbose_name='until')),
-                ('scan', models.FileField(blank=True, storage=services.models.ledger.private_storage, upload_to=services.models.ledger.agreement_upload_to, validators=[django.core.validators.FileExtensionValidator(['pdf', 'jpg', 'jpeg', 'png'], message='The scan must be a PDF, JPG or PNG file.'), services.models.ledger.validate_scan], verbose_name='scanned agreement')),
+                ('scan', models.FileField(blank=True, storage=services.ledger.models.private_storage, upload_to=services.ledger.models.agreement_upload_to, validators=[django.core.validators.FileExtensionValidator(['pdf', 'jpg', 'jpeg', 'png'], message='The scan must be a PDF, JPG or PNG file.'), services.ledger.models.validate_scan], verbose_name='scanned agreement')),
                 ('notes', models.TextField(blank=True, verbose_name='notes')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
@@ -299,7 +299,7 @@ class Migration(migrations.Migration):
                 ('sign', models.SmallIntegerField(default=1, editable=False, verbose_name='sign')),
                 ('place', models.CharField(max_length=200, verbose_name='place')),
                 ('content', models.TextField(max_length=1000, verbose_name='what was done')),
-                ('photo', models.ImageField(blank=True, upload_to=services.models.records.record_photo_upload_to, validators=[services.models.records.validate_photo_size], verbose_name='photo')),
+                ('photo', models.ImageField(blank=True, upload_to=services.records.models.record_photo_upload_to, validators=[services.records.models.validate_photo_size], verbose_name='photo')),
                 ('status', models.CharField(choices=[('submitted', 'Awaiting confirmation'), ('confirmed', 'Confirmed'), ('rejected', 'Rejected'), ('settled', 'Settled')], default='submitted', max_length=10, verbose_name='status')),
                 ('reason', models.CharField(blank=True, max_length=300, verbose_name='reason')),
                 ('confirmed_at', models.DateTimeField(blank=True, null=True, verbose_name='confirmed or rejected at')),

@@ -3,8 +3,8 @@
 
 from django.db import migrations, models
 
-import services.models.ledger
-import services.models.records
+import services.ledger.models
+import services.records.models
 
 
 def move_photos_to_private(apps, schema_editor):
@@ -12,7 +12,7 @@ def move_photos_to_private(apps, schema_editor):
     neither left public nor lost to the new view."""
     from django.core.files.storage import default_storage
 
-    private = services.models.ledger.private_storage()
+    private = services.ledger.models.private_storage()
     if private is default_storage:
         return
     ServiceRecord = apps.get_model("services", "ServiceRecord")
@@ -35,9 +35,9 @@ class Migration(migrations.Migration):
             name="photo",
             field=models.ImageField(
                 blank=True,
-                storage=services.models.ledger.private_storage,
-                upload_to=services.models.records.record_photo_upload_to,
-                validators=[services.models.records.validate_photo_size],
+                storage=services.ledger.models.private_storage,
+                upload_to=services.records.models.record_photo_upload_to,
+                validators=[services.records.models.validate_photo_size],
                 verbose_name="photo",
             ),
         ),

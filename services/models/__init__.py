@@ -1,8 +1,8 @@
 """Models of the services app, one module per topic; import them here so Django finds them."""
 
-from .care import Alert, AlertDeadline, AlertStep, FollowUp, Visit, VisitDigest, VisitPlan
-from .catalogue import DEFAULT_CATEGORIES, ServiceCategory, ServiceItem
-from .ledger import (
+from services.care.models import Alert, AlertDeadline, AlertStep, FollowUp, Visit, VisitDigest, VisitPlan
+from services.catalogue.models import DEFAULT_CATEGORIES, ServiceCategory, ServiceItem
+from services.ledger.models import (
     CareAgreement,
     DutyReminder,
     Elder,
@@ -12,8 +12,8 @@ from .ledger import (
     ImportJob,
     PriorityLevel,
 )
-from .pairing import MatchRun, Need, Pairing
-from .purchasing import (
+from services.pairing.models import MatchRun, Need, Pairing
+from services.purchasing.models import (
     ContractLine,
     PurchaseContract,
     Settlement,
@@ -21,7 +21,7 @@ from .purchasing import (
     SettlementRecord,
     SettlementStatus,
 )
-from .records import Certificate, RecordKind, RecordStatus, ServiceRecord
+from services.records.models import Certificate, RecordKind, RecordStatus, ServiceRecord
 
 __all__ = [
     "DEFAULT_CATEGORIES",

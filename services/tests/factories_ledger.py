@@ -7,7 +7,7 @@ import factory
 
 from portal.identity import check_digit, keyed_hash
 from portal.models import Region
-from services.models.ledger import (
+from services.ledger.models import (
     AbilityLevel,
     EconomicStatus,
     Elder,

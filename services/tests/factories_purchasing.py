@@ -11,17 +11,16 @@ import time_machine
 from django.utils import timezone
 
 from portal.models import Region
-from services import purchasing as ops
-from services.catalogue import categories_ensure
+from services.catalogue.selectors import categories_ensure
 from services.models import ServiceItem, ServiceRecord
-from services.models.purchasing import ContractLine, PurchaseContract, Unit
-from services.models.records import RecordKind, RecordStatus
+from services.purchasing import settlements as ops
+from services.purchasing.models import ContractLine, PurchaseContract, Unit
+from services.records.models import RecordKind, RecordStatus
+from services.tests.factories_care import make_elder
 from tests.factories import UserFactory
 from volunteers.models import Membership, MembershipStatus
 from volunteers.organisations import kinds_ensure
 from volunteers.tests.conftest import make_organisation
-
-from .factories_care import make_elder
 
 COUNTY = "640422000000"  # 西吉县
 VILLAGE = "640422100201"  # 大营村委会
@@ -113,7 +112,7 @@ def make_record(
 
 
 def reverse_settled(record: ServiceRecord, *, actor, entered: datetime.datetime, reason="重复登记") -> ServiceRecord:
-    """A reversal as services.hours.record_reverse writes it (its permission rules are tested elsewhere), entered
+    """A reversal as services.records.actions.record_reverse writes it (its permission rules are tested elsewhere), entered
     at `entered`: which month's settlement takes it depends on that moment, so no test may leave it to the clock."""
     with time_machine.travel(entered, tick=False):
         return _reversal(record, actor=actor, reason=reason)

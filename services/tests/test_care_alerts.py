@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.models import AuditEvent, Region
-from services import alerts as alert_ops
+from services.care import alerts as alert_ops
+from services.care.models import AlertSource, AlertStatus
 from services.models import Alert, AlertDeadline, AlertStep
-from services.models.care import AlertSource, AlertStatus
 from services.tests.factories_care import (
     OTHER_TOWNSHIP_VILLAGE,
     SAME_TOWNSHIP_VILLAGE,

@@ -9,11 +9,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.models import AuditEvent, Region
-from services import alerts as alert_ops
-from services import visits as visit_ops
-from services.care_summary import care_counts
+from services.care import alerts as alert_ops
+from services.care import visits as visit_ops
+from services.care.models import AlertSource
+from services.care.summary import care_counts
 from services.models import Elder, VisitDigest, VisitPlan
-from services.models.care import AlertSource
 from services.tests.factories_care import (
     OTHER_TOWNSHIP_VILLAGE,
     SAME_TOWNSHIP_VILLAGE,
@@ -259,8 +259,8 @@ def test_county_officer_area_choices_stay_short(mfa_client, county_officer):
 
 
 def test_generated_load_and_demo_are_consistent(liaison):
-    from services import demo_visits
-    from services.load_care import generate
+    from services.care import demo as demo_visits
+    from services.care.load import generate
     from services.models import Alert, Visit
 
     elders = [make_key_elder() for _ in range(30)]

@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.models import AuditEvent
-from services import visits as visit_ops
+from services.care import visits as visit_ops
+from services.care.models import DEFAULT_VISIT_PLANS, AlertStatus, RiskLevel, VisitMethod
 from services.models import Alert, FollowUp, Visit
-from services.models.care import DEFAULT_VISIT_PLANS, AlertStatus, RiskLevel, VisitMethod
 from services.tests.factories_care import (
     OTHER_TOWNSHIP_VILLAGE,
     SAME_TOWNSHIP_VILLAGE,

@@ -1,7 +1,7 @@
 import pytest
 
 from portal.models import Region
-from services.catalogue import categories_ensure, items_covering
+from services.catalogue.selectors import categories_ensure, items_covering
 from services.models import ServiceCategory, ServiceItem
 
 pytestmark = pytest.mark.django_db

@@ -13,10 +13,9 @@ from django.utils import translation
 
 from portal.identity import INVALID_CHECK
 from portal.models import AuditEvent, Region
-from services import ledger_import
-from services.models.ledger import Elder, ElderChange, ImportJob, ImportStatus
-
-from .factories_ledger import ElderFactory, make_id_number
+from services.ledger import imports as ledger_import
+from services.ledger.models import Elder, ElderChange, ImportJob, ImportStatus
+from services.tests.factories_ledger import ElderFactory, make_id_number
 
 pytestmark = pytest.mark.django_db
 HEADERS = [

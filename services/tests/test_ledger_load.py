@@ -7,15 +7,15 @@ import pytest
 from django.core.management import call_command
 
 from portal.identity import keyed_hash, parse_resident_id
-from services import demo_ledger
-from services.models.ledger import Elder, ElderChange, FamilyContact
+from services.ledger import demo as demo_ledger
+from services.ledger.models import Elder, ElderChange, FamilyContact
 
 pytestmark = pytest.mark.django_db
 
 
 def test_generate_load_makes_valid_spread_elders(monkeypatch):
     seen = {}
-    monkeypatch.setattr("services.load_care.generate", lambda *, elder_ids, seed: seen.update(ids=elder_ids) or {})
+    monkeypatch.setattr("services.care.load.generate", lambda *, elder_ids, seed: seen.update(ids=elder_ids) or {})
     out = io.StringIO()
     call_command("generate_load", elders=300, stdout=out)
     call_command("generate_load", elders=50, seed=2, stdout=out)

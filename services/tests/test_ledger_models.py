@@ -7,7 +7,7 @@ import pytest
 
 from django.utils import timezone
 
-from services.models.ledger import (
+from services.ledger.models import (
     AbilityLevel,
     EconomicStatus,
     Elder,
@@ -16,8 +16,7 @@ from services.models.ledger import (
     age_on,
     birth_cutoff,
 )
-
-from .factories_ledger import ElderFactory, FamilyContactFactory
+from services.tests.factories_ledger import ElderFactory, FamilyContactFactory
 
 pytestmark = pytest.mark.django_db
 

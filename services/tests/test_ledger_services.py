@@ -10,10 +10,9 @@ from django.utils import timezone
 
 from portal.identity import INVALID_CHECK, SEX_MISMATCH, keyed_hash
 from portal.models import AuditEvent, Region
-from services import ledger
-from services.models.ledger import DutyReminder, Elder, ElderChange, ElderStatus
-
-from .factories_ledger import ElderFactory, FamilyContactFactory, make_id_number
+from services.ledger import actions as ledger
+from services.ledger.models import DutyReminder, Elder, ElderChange, ElderStatus
+from services.tests.factories_ledger import ElderFactory, FamilyContactFactory, make_id_number
 
 pytestmark = pytest.mark.django_db
 VILLAGE = "640422100201"

@@ -2,16 +2,17 @@
 
 import datetime
 import io
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+import time_machine
 
 from django.urls import reverse
 
 from portal.models import AuditEvent, Region
-from services.models.ledger import Elder, ElderChange, ElderStatus
-
-from .factories_ledger import ElderFactory, FamilyContactFactory, make_id_number
+from services.ledger.models import Elder, ElderChange, ElderStatus
+from services.tests.factories_ledger import ElderFactory, FamilyContactFactory, make_id_number
 
 pytestmark = pytest.mark.django_db
 OTHER_TOWNSHIP_VILLAGE = "640422101201"
@@ -274,7 +275,9 @@ def test_agreement_scan_type_and_size(client, liaison, elders, settings):
     assert scan.status_code == 200 and b"".join(scan.streaming_content).startswith(b"%PDF")
 
 
+@time_machine.travel(datetime.datetime(2026, 10, 15, 10, tzinfo=ZoneInfo("Asia/Shanghai")), tick=True)
 def test_contact_and_reminder_forms(client, liaison, township_officer, elders):
+    """Two duty reminders within the repeat window (March and September, seen from October 2026)."""
     home = elders[0]
     _login(client, liaison)
     response = client.post(

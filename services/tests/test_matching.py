@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from services import matching
-from services.matching import assign
-from services.scoring import (
+from services.pairing import matching
+from services.pairing.matching import assign
+from services.pairing.scoring import (
     COMPONENT_MAX,
     ElderInput,
     GiverInput,

@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.models import Region
-from services import pairing as ops
 from services.models import MatchRun
-from services.models.pairing import MatchRunStatus, PairingStatus
+from services.pairing import lifecycle as ops
+from services.pairing.models import MatchRunStatus, PairingStatus
 from services.tests.factories_care import make_key_elder
 from services.tests.test_pairing_services import COUNTY, TOWNSHIP, VILLAGE, make_giver, need, region
 from tests.races import race

@@ -7,9 +7,9 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from portal.models import AuditEvent, Region
-from services import pairing as ops
 from services.models import Pairing
-from services.models.pairing import PairingStatus
+from services.pairing import lifecycle as ops
+from services.pairing.models import PairingStatus
 from services.tests.factories_care import make_key_elder
 from services.tests.test_pairing_services import TOWNSHIP, VILLAGE, make_giver, need, proposal, region
 from tests.races import race
@@ -50,7 +50,7 @@ def test_accept_all_queries_do_not_depend_on_the_number_of_proposals(
         accept_all_queries(client, big, django_assert_max_num_queries, limit=few)
     assert big.pairings.filter(status=PairingStatus.ACTIVE).count() == 12
     assert len(outbox) == 6  # one per giver, not one per pairing
-    events = AuditEvent.objects.filter(object_type="services.pairing", action="change")
+    events = AuditEvent.objects.filter(object_type="services.pairing.lifecycle", action="change")
     assert events.count() == 14 and all(e.actor_id == township_officer.pk for e in events)
     assert all(e.changes == {"status": ["proposed", "active"]} for e in events)
 

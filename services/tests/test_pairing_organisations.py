@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 
 from portal.models import AuditEvent
-from services import pairing as ops
 from services.models import Pairing
-from services.models.pairing import PairingStatus
+from services.pairing import lifecycle as ops
+from services.pairing.models import PairingStatus
 from services.tests.factories_care import OTHER_TOWNSHIP_VILLAGE, make_key_elder
 from services.tests.test_pairing_services import COUNTY, OTHER_COUNTY_VILLAGE, TOWNSHIP, make_giver, need, region
 from tests.factories import UserFactory

@@ -8,8 +8,8 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services import matching, scoring
-from services import pairing as ops
+from services.pairing import lifecycle as ops
+from services.pairing import matching, scoring
 
 VILLAGE_A = "640422100201"  # 大营村委会, 吉强镇
 VILLAGE_B = "640422100202"  # same township

@@ -11,10 +11,10 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from portal.models import AuditEvent, Region
-from services import pairing as ops
-from services.catalogue import categories_ensure
+from services.catalogue.selectors import categories_ensure
 from services.models import MatchRun, Need, Pairing, ServiceCategory
-from services.models.pairing import EndReason, PairingStatus
+from services.pairing import lifecycle as ops
+from services.pairing.models import EndReason, PairingStatus
 from services.tests.factories_care import OTHER_TOWNSHIP_VILLAGE, add_supporter, make_elder, make_key_elder
 from tests.factories import UserFactory
 
@@ -416,7 +416,7 @@ def test_candidate_generation_agrees_with_scoring_when_nothing_is_cut(seed):
     """Without the cut per elder, the fast generation gives exactly scoring.score_candidates' edges."""
     import random
 
-    from services import scoring
+    from services.pairing import scoring
 
     rng = random.Random(seed)  # noqa: S311 — test data
     villages = ["640422100201", "640422100202", "640422101200", "640104001002"]
@@ -455,7 +455,7 @@ def test_candidate_generation_agrees_with_scoring_when_nothing_is_cut(seed):
 
 
 def test_candidates_of_normal_elders_are_cut_to_the_best_priority_elders_keep_all():
-    from services import scoring
+    from services.pairing import scoring
 
     normal = scoring.ElderInput(id=1, village_code=VILLAGE, priority="normal", needs=frozenset({"a"}))
     key = scoring.ElderInput(id=2, village_code=VILLAGE, priority="key", needs=frozenset({"a"}))

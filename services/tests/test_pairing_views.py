@@ -6,10 +6,10 @@ import pytest
 from django.urls import reverse
 
 from portal.models import AuditEvent
-from services import pairing as ops
-from services.catalogue import categories_ensure
+from services.catalogue.selectors import categories_ensure
 from services.models import MatchRun, Need, Pairing
-from services.models.pairing import EndReason, PairingStatus
+from services.pairing import lifecycle as ops
+from services.pairing.models import EndReason, PairingStatus
 from services.tests.factories_care import OTHER_TOWNSHIP_VILLAGE, make_key_elder
 from services.tests.test_pairing_services import TOWNSHIP, cat, make_giver, need, proposal, region
 
@@ -209,7 +209,7 @@ def test_pairing_list_scoped_export_and_constant_queries(client, township_office
     body = export.content.decode("utf-8-sig")
     assert export.status_code == 200 and "外镇老人" not in body and body.count("\n") == 14  # header + 13 rows
     assert far.elder.name not in body
-    assert AuditEvent.objects.filter(action="export", object_type="services.pairing").exists()
+    assert AuditEvent.objects.filter(action="export", object_type="services.pairing.lifecycle").exists()
 
 
 def test_pages_render_in_elder_mode(officer_client, township_officer):

@@ -11,11 +11,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from services.models import ServiceRecord
-from services.models.purchasing import PurchaseContract, Settlement, SettlementStatus
-from services.models.records import RecordStatus
+from services.purchasing.models import PurchaseContract, Settlement, SettlementStatus
+from services.records.models import RecordStatus
 from services.tests.factories_care import staff
-
-from .factories_purchasing import line, local, make_record, world  # noqa: F401
+from services.tests.factories_purchasing import line, local, make_record, world  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -72,8 +71,10 @@ def test_demo_is_idempotent_and_leaves_october_for_the_officer():
     from django.contrib.auth import get_user_model
 
     from portal import demo as portal_demo
-    from services import demo, demo_ledger, demo_purchasing
-    from services import purchasing as ops
+    from services.catalogue import demo
+    from services.ledger import demo as demo_ledger
+    from services.purchasing import demo as demo_purchasing
+    from services.purchasing import settlements as ops
     from volunteers import demo as volunteers_demo
 
     portal_demo.seed()
@@ -96,7 +97,7 @@ def test_demo_is_idempotent_and_leaves_october_for_the_officer():
 
 def test_the_demo_gives_no_giver_two_records_at_once():
     """The purchased demo service leaves the givers' own volunteer service (demo_records) its time."""
-    from services import demo_purchasing
+    from services.purchasing import demo as demo_purchasing
     from volunteers.tests.test_dossier_demo import seed_all
 
     seed_all()

@@ -12,10 +12,10 @@ import pytest
 from django.core.management import call_command
 
 from portal.models import Region
-from services import purchasing as ops
 from services.models import ServiceRecord
-from services.models.purchasing import Settlement, SettlementStatus
-from services.models.records import RecordStatus
+from services.purchasing import settlements as ops
+from services.purchasing.models import Settlement, SettlementStatus
+from services.records.models import RecordStatus
 from services.tests.factories_care import make_elder, staff
 from services.tests.factories_purchasing import (
     add_member,

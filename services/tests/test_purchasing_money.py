@@ -12,10 +12,9 @@ from hypothesis import strategies as st
 
 from django.db import transaction
 
-from services import purchasing as ops
-from services.models.purchasing import ContractLine, Unit
-
-from .factories_purchasing import MONTH, build, local, make_item, make_record, world  # noqa: F401
+from services.purchasing import settlements as ops
+from services.purchasing.models import ContractLine, Unit
+from services.tests.factories_purchasing import MONTH, build, local, make_item, make_record, world  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

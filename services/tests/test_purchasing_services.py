@@ -1,5 +1,5 @@
 # ruff: noqa: F811 — fixtures imported from factories_purchasing
-"""Purchasing rules through services.purchasing: contracts, building settlements, state changes, refusals."""
+"""Purchasing rules through services.purchasing.settlements: contracts, building settlements, state changes, refusals."""
 
 import datetime
 from decimal import Decimal
@@ -10,9 +10,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from portal.models import AuditEvent, Region
-from services import purchasing as ops
 from services.models import ServiceRecord
-from services.models.purchasing import (
+from services.purchasing import settlements as ops
+from services.purchasing.models import (
     ContractLine,
     ExclusionReason,
     LineKind,
@@ -21,12 +21,9 @@ from services.models.purchasing import (
     SettlementStatus,
     Unit,
 )
-from services.models.records import RecordKind, RecordStatus
-from tests.factories import UserFactory
-from volunteers.models import Membership, MembershipStatus
-
-from .factories_care import OTHER_TOWNSHIP_VILLAGE, make_elder, staff
-from .factories_purchasing import (
+from services.records.models import RecordKind, RecordStatus
+from services.tests.factories_care import OTHER_TOWNSHIP_VILLAGE, make_elder, staff
+from services.tests.factories_purchasing import (
     OTHER_COUNTY_VILLAGE,
     build,
     line,
@@ -38,6 +35,8 @@ from .factories_purchasing import (
     reverse_settled,
     world,  # noqa: F401 — fixture
 )
+from tests.factories import UserFactory
+from volunteers.models import Membership, MembershipStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -15,12 +15,10 @@ from django.utils import translation
 
 from portal.models import AuditEvent
 from services.models import ServiceRecord
-from services.models.purchasing import PurchaseContract, Settlement, SettlementStatus
-from services.models.records import RecordStatus
-from tests.factories import UserFactory
-
-from .factories_care import OTHER_TOWNSHIP_VILLAGE
-from .factories_purchasing import (
+from services.purchasing.models import PurchaseContract, Settlement, SettlementStatus
+from services.records.models import RecordStatus
+from services.tests.factories_care import OTHER_TOWNSHIP_VILLAGE
+from services.tests.factories_purchasing import (
     build,
     line,
     local,
@@ -31,6 +29,7 @@ from .factories_purchasing import (
     make_record,
     world,  # noqa: F401 — fixture
 )
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 LIST = reverse("services:contract-list")
@@ -89,7 +88,7 @@ def test_list_pending_filter_and_export(world, mfa_client):
     w = world
     records(w)
     settlement = build(w)
-    from services import purchasing as ops
+    from services.purchasing import settlements as ops
 
     ops.settlement_submit(actor=w.admin, settlement=settlement)
     officer = mfa_client(w.officer)
@@ -248,7 +247,7 @@ def test_bad_month_and_month_outside_are_refused(world, client):
 def test_return_with_reason_shows_it_escaped(world, client, mfa_client):
     w = world
     records(w)
-    from services import purchasing as ops
+    from services.purchasing import settlements as ops
 
     settlement = ops.settlement_submit(actor=w.admin, settlement=build(w))
     officer = mfa_client(w.officer)
@@ -266,7 +265,7 @@ def test_officer_who_runs_the_provider_is_told_and_nothing_changes(world, mfa_cl
 
     w = world
     records(w)
-    from services import purchasing as ops
+    from services.purchasing import settlements as ops
 
     settlement = ops.settlement_submit(actor=w.admin, settlement=build(w))
     Membership.objects.create(organisation=w.organisation, user=w.officer, status="active", is_admin=True)

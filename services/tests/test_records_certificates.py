@@ -9,13 +9,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from services import certificates as certs
-from services import hours
 from services.models import Certificate
-from tests.factories import UserFactory
-from volunteers.tests.conftest import make_resident_id
-
-from .test_records_helpers import (  # noqa: F401 — fixtures
+from services.records import actions as hours
+from services.records import certificates as certs
+from services.tests.test_records_helpers import (  # noqa: F401 — fixtures
     at,
     elder,
     item,
@@ -24,6 +21,8 @@ from .test_records_helpers import (  # noqa: F401 — fixtures
     organisation,
     record_fields,
 )
+from tests.factories import UserFactory
+from volunteers.tests.conftest import make_resident_id
 
 pytestmark = pytest.mark.django_db
 

@@ -9,17 +9,16 @@ import pytest
 from django.core.management import call_command
 
 from portal.models import Region
-from services import hours
-from services.catalogue import categories_ensure
+from services.catalogue.selectors import categories_ensure
 from services.models import ServiceItem, ServiceRecord
-from services.models.records import RecordStatus
+from services.records import actions as hours
+from services.records.models import RecordStatus
+from services.tests.test_records_helpers import add_member, at, backdate_membership
 from tests.factories import UserFactory
 from tests.races import race
 from volunteers.models import ActivitySignup, Membership
 from volunteers.organisations import kinds_ensure
 from volunteers.tests.conftest import make_activity, make_organisation
-
-from .test_records_helpers import add_member, at, backdate_membership
 
 
 @pytest.mark.django_db(transaction=True)

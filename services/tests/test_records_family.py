@@ -10,13 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.models import AuditEvent
-from services import family_confirm, hours
-from services.models.records import RecordStatus
+from services.records import actions as hours
+from services.records import family_confirm
+from services.records.models import RecordStatus
 from services.tests.factories_ledger import FamilyContactFactory
+from services.tests.test_records_helpers import at, elder, item, record_fields  # noqa: F401 — fixtures
 from tests.factories import UserFactory
 from volunteers.models import FamilyConfirmation
-
-from .test_records_helpers import at, elder, item, record_fields  # noqa: F401 — fixtures
 
 pytestmark = pytest.mark.django_db
 FAMILY_PHONE = "15812345678"
@@ -30,7 +30,7 @@ def family(elder):
 @pytest.fixture
 def paired_giver(elder, liaison):
     """A volunteer paired with the elder since last month (so a family confirmation satisfies the elder link)."""
-    from services.models.pairing import Pairing, PairingStatus
+    from services.pairing.models import Pairing, PairingStatus
 
     giver = UserFactory(real_name="海小勇")
     Pairing.objects.create(
@@ -212,7 +212,7 @@ def test_another_elders_contact_is_refused(client, paired_giver, submitted, outb
 def test_unpaired_giver_still_needs_the_liaison(client, liaison, elder, item, family, outbox):
     """A family code does not replace the elder link: a giver neither paired nor vouched for is not confirmed."""
     giver = UserFactory()
-    from services.models.records import ServiceRecord
+    from services.records.models import ServiceRecord
 
     record = ServiceRecord.objects.create(  # as a giver who logged it before the pairing ended
         giver=giver, elder=elder, region=elder.village, service_item=item, recorded_by=giver, **record_fields()

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from portal.models import Region
-from services.catalogue import categories_ensure
+from services.catalogue.selectors import categories_ensure
 from services.models import ServiceItem
 from services.tests.factories_ledger import ElderFactory
 from tests.factories import StaffRoleFactory, UserFactory

@@ -10,10 +10,9 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from portal.models import AuditEvent
-from services import hours
+from services.records import actions as hours
+from services.tests.test_records_helpers import elder, item, other_liaison, record_fields  # noqa: F401 — fixtures
 from tests.factories import UserFactory
-
-from .test_records_helpers import elder, item, other_liaison, record_fields  # noqa: F401 — fixtures
 
 pytestmark = pytest.mark.django_db
 

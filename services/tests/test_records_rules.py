@@ -11,13 +11,10 @@ from django.test import override_settings
 from django.utils import timezone
 
 from portal.models import AuditEvent
-from services import hours
 from services.models import ServiceRecord
-from services.models.records import RecordStatus, hours_display, minutes_between
-from tests.factories import UserFactory
-from volunteers.models import ActivitySignup, Membership
-
-from .test_records_helpers import (  # noqa: F401 — fixtures
+from services.records import actions as hours
+from services.records.models import RecordStatus, hours_display, minutes_between
+from services.tests.test_records_helpers import (  # noqa: F401 — fixtures
     add_member,
     at,
     elder,
@@ -32,6 +29,8 @@ from .test_records_helpers import (  # noqa: F401 — fixtures
     professional_item,
     record_fields,
 )
+from tests.factories import UserFactory
+from volunteers.models import ActivitySignup, Membership
 
 pytestmark = pytest.mark.django_db
 

@@ -13,13 +13,11 @@ from django.urls import reverse
 
 from portal.models import AuditEvent, User
 from portal.scoping import staff_roles
-from services import hours
 from services.models import ServiceRecord
-from services.models.records import RecordStatus
+from services.records import actions as hours
+from services.records.models import RecordStatus
 from services.tests.factories_ledger import ElderFactory
-from tests.factories import UserFactory
-
-from .test_records_helpers import (  # noqa: F401 — fixtures
+from services.tests.test_records_helpers import (  # noqa: F401 — fixtures
     add_member,
     at,
     elder,
@@ -33,6 +31,7 @@ from .test_records_helpers import (  # noqa: F401 — fixtures
     past_activity,
     record_fields,
 )
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

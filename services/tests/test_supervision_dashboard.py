@@ -11,16 +11,28 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.models import AuditEvent
-from services import supervision as sup
+from services.care.models import AlertKind, AlertSource, AlertStatus, VisitMethod
 from services.models import Alert, AlertStep, Pairing, Visit
-from services.models.care import AlertKind, AlertSource, AlertStatus, VisitMethod
-from services.models.pairing import PairingStatus
-from services.models.purchasing import Settlement
-from services.models.records import RecordKind, RecordStatus
+from services.pairing.models import PairingStatus
+from services.purchasing.models import Settlement
+from services.records.models import RecordKind, RecordStatus
+from services.supervision import figures as sup
+from services.tests.factories_care import (
+    OTHER_TOWNSHIP_VILLAGE,
+    SAME_TOWNSHIP_VILLAGE,
+    VILLAGE,
+    make_elder,
+    make_key_elder,
+)
+from services.tests.factories_purchasing import (
+    add_member,
+    make_contract,
+    make_item,
+    make_provider,
+    make_record,
+    reverse_settled,
+)
 from tests.factories import UserFactory
-
-from .factories_care import OTHER_TOWNSHIP_VILLAGE, SAME_TOWNSHIP_VILLAGE, VILLAGE, make_elder, make_key_elder
-from .factories_purchasing import add_member, make_contract, make_item, make_provider, make_record, reverse_settled
 
 pytestmark = pytest.mark.django_db
 
@@ -405,7 +417,7 @@ def test_export_has_one_sheet_per_section_and_is_audited(mfa_client, county_offi
     assert {row[0]: row[2] for row in by_area}[TOWNSHIP] == 3
     ranking = list(book.worksheets[-1].iter_rows(min_row=2, values_only=True))
     assert [row[0] for row in ranking] == list(range(1, len(ranking) + 1)) and len(ranking) > 300  # every village
-    event = AuditEvent.objects.get(action="export", object_type="services.supervision")
+    event = AuditEvent.objects.get(action="export", object_type="services.supervision.figures")
     assert event.actor == county_officer and event.object_id == COUNTY
 
 

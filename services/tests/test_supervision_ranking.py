@@ -7,11 +7,16 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from services import supervision as sup
 from services.models import Elder
-
-from .factories_care import OTHER_TOWNSHIP_VILLAGE, SAME_TOWNSHIP_VILLAGE, VILLAGE, add_supporter, make_elder
-from .test_supervision_dashboard import alert
+from services.supervision import figures as sup
+from services.tests.factories_care import (
+    OTHER_TOWNSHIP_VILLAGE,
+    SAME_TOWNSHIP_VILLAGE,
+    VILLAGE,
+    add_supporter,
+    make_elder,
+)
+from services.tests.test_supervision_dashboard import alert
 
 pytestmark = pytest.mark.django_db
 

@@ -36,7 +36,7 @@ def test_public_pages_have_no_serious_violations(demo_site, open_page, width, el
 STAFF_AND_GIVER_PAGES = {
     "13900000002": ["/portal/workbench/", "/services/supervision/", "/services/purchasing/contracts/"],
     "13900000001": ["/volunteers/records/", "/services/purchasing/contracts/1/"],
-    "13900000006": ["/volunteers/me/", "/volunteers/record/", "/volunteers/hours/"],
+    "13900000006": ["/volunteers/me/", "/volunteers/record/", "/services/records/"],
 }
 
 

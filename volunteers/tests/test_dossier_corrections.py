@@ -1,6 +1,6 @@
 # ruff: noqa: F811 — fixtures imported from test_dossier_helpers
 """Correction requests: the volunteer asks, the recording unit accepts (reversal + corrected entry through
-services.hours) or refuses with a reason; the volunteer sees the outcome."""
+services.records.actions) or refuses with a reason; the volunteer sees the outcome."""
 
 import pytest
 
@@ -9,14 +9,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.models import AuditEvent
-from services import hours
-from services.models.records import RecordStatus, ServiceRecord
+from services.records import actions as hours
+from services.records import dossier
+from services.records.models import RecordStatus, ServiceRecord
 from tests.factories import UserFactory
 from tests.races import race
-from volunteers import dossier
 from volunteers.models_record import CorrectionRequest, CorrectionStatus, Training
-
-from .test_dossier_helpers import (  # noqa: F401 — fixtures
+from volunteers.tests.test_dossier_helpers import (  # noqa: F401 — fixtures
     add_entries,
     add_member,
     at,
@@ -291,7 +290,7 @@ def test_concurrent_decisions_apply_once():
     from django.core.management import call_command
 
     from portal.models import Region
-    from services.catalogue import categories_ensure
+    from services.catalogue.selectors import categories_ensure
     from services.models import ServiceItem
     from services.tests.test_records_helpers import backdate_membership
     from tests.factories import StaffRoleFactory

@@ -6,19 +6,19 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from services import hours
-from services.models.records import RecordStatus, ServiceRecord
+from services.records import actions as hours
+from services.records.models import RecordStatus, ServiceRecord
 from volunteers.models_record import Award, Training
 
 pytestmark = pytest.mark.django_db
 
 SEEDERS = (
     "portal.demo",
-    "services.demo",
-    "services.demo_ledger",
+    "services.catalogue.demo",
+    "services.ledger.demo",
     "volunteers.demo",
-    "services.demo_pairing",
-    "services.demo_records",
+    "services.pairing.demo",
+    "services.records.demo",
 )
 
 
@@ -46,7 +46,7 @@ def test_demo_records_flow_and_idempotent(client):
         and Award.objects.filter(volunteer=xiaoyong).count() == 1
     )
 
-    from services import demo_records
+    from services.records import demo as demo_records
 
     demo_records.seed()  # again: nothing new
     assert records.count() == confirmed.count() + 1

@@ -7,7 +7,7 @@ import pytest
 
 from django.utils import timezone
 
-from services import hours
+from services.records import actions as hours
 from services.tests.test_records_helpers import (  # noqa: F401 — fixtures re-exported
     add_member,
     at,

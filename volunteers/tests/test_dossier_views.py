@@ -14,8 +14,7 @@ from portal.models import AuditEvent
 from tests.factories import UserFactory
 from volunteers.models_record import Award, Evaluation, Training
 from volunteers.tests.conftest import make_organisation
-
-from .test_dossier_helpers import (  # noqa: F401 — fixtures
+from volunteers.tests.test_dossier_helpers import (  # noqa: F401 — fixtures
     RESIDENT_ID,
     add_entries,
     add_member,
@@ -56,7 +55,7 @@ def test_rejected_and_purchased_records_are_not_in_the_volunteer_record(client, 
 
 
 def test_reversal_is_listed_and_subtracted(client, liaison, member, item):
-    from services import hours
+    from services.records import actions as hours
 
     record = confirmed_record(liaison, member, item)
     hours.record_reverse(actor=liaison, record=record, reason="记错了")
@@ -263,7 +262,7 @@ def test_anonymous_is_sent_to_sign_in(client):
 
 
 def test_service_list_is_paginated_and_totals_cover_everything(client, liaison, member, item, monkeypatch):
-    from volunteers import dossier
+    from services.records import dossier
 
     monkeypatch.setattr(dossier, "SERVICE_PAGE", 2)
     for day in (1, 2, 3):

@@ -25,8 +25,7 @@ from volunteers.activities import (
     reminders_send,
 )
 from volunteers.models import Activity, ActivitySignup, ActivityStatus, Audience, Membership, OrganisationStatus
-
-from .conftest import VILLAGE, make_activity, make_organisation, make_profile, other_county_village
+from volunteers.tests.conftest import VILLAGE, make_activity, make_organisation, make_profile, other_county_village
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,7 @@ from volunteers.organisations import (
     organisation_decide,
     validate_credit_code,
 )
-
-from .conftest import VALID_CREDIT_CODE, VILLAGE, make_organisation, other_county_village
+from volunteers.tests.conftest import VALID_CREDIT_CODE, VILLAGE, make_organisation, other_county_village
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,7 @@ from volunteers.profiles import (
     QUALIFICATION_NEEDS_SOCIAL_WORKER,
     service_items_for,
 )
-
-from .conftest import TOWNSHIP, VILLAGE, make_profile, make_resident_id
+from volunteers.tests.conftest import TOWNSHIP, VILLAGE, make_profile, make_resident_id
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from conftest import OTHER_TOWNSHIP, VILLAGE, _staff
 from portal.models import AuditAction, AuditEvent
 from services.models import Pairing, RecordKind, RecordStatus, ServiceCategory, ServiceItem, ServiceRecord
-from services.models.pairing import PairingStatus
+from services.pairing.models import PairingStatus
 from services.tests.factories_ledger import ElderFactory
 from tests.factories import UserFactory
 from volunteers.models import GiverKind, Membership, MembershipStatus

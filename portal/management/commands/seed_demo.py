@@ -11,14 +11,14 @@ from portal.models import Region
 # Each app's demo seeding, in dependency order. Later issues append to this list.
 SEEDERS = [
     "portal.demo.seed",  # accounts, one per role
-    "services.demo.seed",  # the care-service list
-    "services.demo_ledger.seed",  # elders of the demo village, families, agreements
-    "services.demo_visits.seed",  # visits and alerts
+    "services.catalogue.demo.seed",  # the care-service list
+    "services.ledger.demo.seed",  # elders of the demo village, families, agreements
+    "services.care.demo.seed",  # visits and alerts
     "cms.demo.seed",  # home page, policies, publicity, service list page
     "volunteers.demo.seed",  # volunteers, organisations, activities
-    "services.demo_pairing.seed",  # needs and pairings in the demo village
-    "services.demo_records.seed",  # the demo volunteer's service records, training, award
-    "services.demo_purchasing.seed",  # the county's contract with the demo association, October's settlement
+    "services.pairing.demo.seed",  # needs and pairings in the demo village
+    "services.records.demo.seed",  # the demo volunteer's service records, training, award
+    "services.purchasing.demo.seed",  # the county's contract with the demo association, October's settlement
 ]
 
 

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from services.alerts import alerts_notify_overdue
+from services.care.alerts import alerts_notify_overdue
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 """python manage.py generate_load --elders N [--seed S]
 
 Generated elders spread over Ningxia's rural villages (村委会, weighted so some villages are large),
-with valid ID numbers, a family contact for most, then visits and alerts from services.load_care.
+with valid ID numbers, a family contact for most, then visits and alerts from services.care.load.
 Elders through one executemany per batch, contacts through bulk_create: 100,000 elders take about a
 minute on SQLite on a laptop.
 """
@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from portal.identity import check_digit, keyed_hash
 from portal.models import Region, RegionLevel
-from services.ledger_import import _insert_elders
-from services.models.ledger import (
+from services.ledger.imports import _insert_elders
+from services.ledger.models import (
     AbilityLevel,
     EconomicStatus,
     Elder,
@@ -131,7 +131,7 @@ class Command(BaseCommand):
                 )
                 remaining -= size
         elder_seconds = time.perf_counter() - started
-        from services.load_care import generate
+        from services.care.load import generate
 
         counts = generate(elder_ids=created_ids, seed=seed) or {}
         total = time.perf_counter() - started

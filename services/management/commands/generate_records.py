@@ -58,9 +58,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         from portal.models import Region, User
-        from services.catalogue import categories_ensure
+        from services.catalogue.selectors import categories_ensure
         from services.models import Elder, ServiceItem
-        from services.models.records import RecordKind, RecordStatus, ServiceRecord, minutes_between
+        from services.records.models import RecordKind, RecordStatus, ServiceRecord, minutes_between
         from volunteers.models import Membership, MembershipStatus, Organisation, OrganisationKind, OrganisationStatus
         from volunteers.organisations import kinds_ensure
 

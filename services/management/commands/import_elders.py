@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from portal import audit
 from portal.models import AuditAction, Region, RegionLevel
-from services import ledger_import
+from services.ledger import imports as ledger_import
 
 
 class Command(BaseCommand):

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from portal.models import Region
-from services.models.pairing import MatchRunStatus
-from services.pairing import match_run, run_summary
+from services.pairing.lifecycle import match_run, run_summary
+from services.pairing.models import MatchRunStatus
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ the command twice (or from two cron hosts) sends nothing the second time.
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from services.visits import digest_send_all
+from services.care.visits import digest_send_all
 
 
 class Command(BaseCommand):

@@ -19,8 +19,8 @@ from django.http import Http404
 
 from portal.models import User
 from portal.phone import clean_phone
-from services import purchasing as ops
-from services.models.purchasing import PurchaseContract, Settlement, SettlementStatus
+from services.purchasing import settlements as ops
+from services.purchasing.models import PurchaseContract, Settlement, SettlementStatus
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""The dynamic ledger of left-behind elders (动态管理台账): elders, families, agreements, imports."""

@@ -1,0 +1,1 @@
+"""Service records (服务记录): logging, confirmation, reversal, certificates, the volunteer record."""
