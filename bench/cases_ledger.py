@@ -86,14 +86,15 @@ def _import_file() -> bytes:
 
 def _import_run() -> None:
     from portal.models import Region, RegionLevel
-    from services.ledger import imports as ledger_import
+    from services.ledger import imports as imports
+    from services.ledger import spreadsheet as spreadsheet
 
-    parsed = ledger_import.parse_file(content=_import_file(), filename="台账.xlsx")
+    parsed = spreadsheet.parse_file(content=_import_file(), filename="台账.xlsx")
     villages = Region.objects.filter(level=RegionLevel.VILLAGE, code__startswith="640422100")
-    records, errors = ledger_import.check_rows(parsed.rows, villages=villages, default_village=None)
+    records, errors = imports.check_rows(parsed.rows, villages=villages, default_village=None)
     assert not errors, errors[:3]
     with transaction.atomic():
-        created, updated = ledger_import.apply_records(records)
+        created, updated = imports.apply_records(records)
         assert created + updated == IMPORT_ROWS
         transaction.set_rollback(True)
 

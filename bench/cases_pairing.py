@@ -144,7 +144,7 @@ def register(suite) -> None:
 
     def match_county():
         from portal.models import Region
-        from services.pairing.lifecycle import match_run
+        from services.pairing.runs import match_run
 
         run = match_run(region=Region.objects.get(code=COUNTY), user=None)
         assert run.inputs["elders"] >= ELDERS and run.chosen, run.inputs
@@ -181,7 +181,7 @@ def register(suite) -> None:
 
     def proposals_page():
         from portal.models import Region, User
-        from services.pairing.lifecycle import match_run
+        from services.pairing.runs import match_run
 
         if "url" not in state:
             officer = User.objects.get(phone="13900000002")

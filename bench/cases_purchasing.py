@@ -25,7 +25,7 @@ def _prepare() -> None:
     from portal.models import User
     from services.models import ServiceItem
     from services.purchasing import demo as demo_purchasing
-    from services.purchasing import settlements as ops
+    from services.purchasing import settlements as settlements
     from services.purchasing.models import ContractLine, PurchaseContract, Settlement, SettlementStatus, Unit
 
     _ensure_data()
@@ -45,7 +45,7 @@ def _prepare() -> None:
             break
         month = (month - datetime.timedelta(days=1)).replace(day=1)
     admin = User.objects.get(phone=ORG_ADMIN)
-    settlement = ops.settlement_build(actor=admin, contract=contract, month=month)
+    settlement = settlements.settlement_build(actor=admin, contract=contract, month=month)
     STATE.update(contract=contract, month=month, admin=admin, settlement=settlement)
     print(
         f"  purchasing: {month:%Y-%m} of {ASSOCIATION}: {settlement.billed_count:,} billed, "
@@ -55,9 +55,9 @@ def _prepare() -> None:
 
 
 def _build():
-    from services.purchasing import settlements as ops
+    from services.purchasing import settlements as settlements
 
-    return ops.settlement_build(actor=STATE["admin"], contract=STATE["contract"], month=STATE["month"])
+    return settlements.settlement_build(actor=STATE["admin"], contract=STATE["contract"], month=STATE["month"])
 
 
 def register(suite) -> None:

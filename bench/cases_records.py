@@ -57,7 +57,7 @@ def register(suite) -> None:
 
     def county_totals():
         from portal.models import User
-        from services.records.actions import county_monthly_totals
+        from services.records.selectors import county_monthly_totals
 
         return list(county_monthly_totals(user=User.objects.get(phone=COUNTY_OFFICER)))
 

@@ -201,7 +201,7 @@ def giver_service_hours(*, user) -> float:
 
     Only confirmed (or settled) volunteer service counts, reversals subtracted (services.records.actions).
     """
-    from services.records.actions import giver_totals
+    from services.records.selectors import giver_totals
 
     return giver_totals(user=user)["volunteer_minutes"] / 60
 

@@ -283,8 +283,8 @@ class VolunteerStaffListView(ScopedViewMixin, ExportMixin, SingleTableMixin, Fil
 @scoped_view(*profiles.STAFF_LIST_ROLES)
 def volunteer_detail(request, pk: int):
     """One giver for the staff: profile, organisations, pairings in the viewer's area, hours. Audited."""
-    from services.records.actions import giver_totals
     from services.records.models import hours_display
+    from services.records.selectors import giver_totals
 
     profile = get_object_or_404(profiles.profiles_for_staff(request.user).prefetch_related("skills"), pk=pk)
     giver = profile.user

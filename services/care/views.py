@@ -36,7 +36,7 @@ from services.care.tables import (
     DueTable,
     elder_url,
 )
-from services.ledger.actions import elders_for
+from services.ledger.selectors import elders_for
 
 STAFF_ROLES = tuple(RoleKind.values)
 THANKS_SALT = "care.alert-report"

@@ -50,8 +50,8 @@ from services.care.models import (
     VisitMethod,
     VisitPlan,
 )
-from services.ledger.actions import can_edit, elders_for
 from services.ledger.models import Elder, ElderStatus, PriorityLevel
+from services.ledger.selectors import can_edit, elders_for
 
 READ_ONLY = _("Your role may only read; it cannot record visits.")
 ELDER_NOT_ACTIVE = _("This elder is no longer on the active ledger; no visit can be recorded.")

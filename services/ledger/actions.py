@@ -2,24 +2,22 @@
 
 Every function is keyword-only, atomic and writes its history entry (ElderChange) and audit event.
 ID numbers and phones are masked in every history entry and audit event; the clear ID number lives
-only in the encrypted column.
-"""
+only in the encrypted column."""
 
 import datetime
-from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal import audit
-from portal.identity import check_agrees, keyed_hash, mask_resident_id, parse_resident_id
-from portal.models import AuditAction, Region, RegionLevel, RoleKind
-from portal.phone import clean_phone, mask_phone
-from portal.scoping import can_write, in_scope, scope_queryset, staff_roles
+from portal.identity import check_agrees, keyed_hash, parse_resident_id
+from portal.models import AuditAction, Region, RegionLevel
+from portal.phone import clean_phone
+from portal.scoping import can_write
+from services.ledger import selectors as ledger_reads
 from services.ledger.models import (
     CareAgreement,
     DutyReminder,
@@ -30,117 +28,12 @@ from services.ledger.models import (
     FamilyContact,
 )
 
-STALE_EDIT = _(
-    "Someone else saved this elder while you were editing, so your changes are not saved yet. "
-    "What they changed is listed below and your input is still in the form: check it and save again."
-)
-DUPLICATE_ID = _("An elder with this ID number is already on the ledger.")
-VILLAGE_OUT_OF_SCOPE = _("This village is outside your area.")
-NOT_A_VILLAGE = _("Choose a village or community, not a township or county.")
-READ_ONLY = _("Your role may only read; it cannot change records.")
-REASON_REQUIRED = _("Give the reason for the change of status.")
-STATUS_UNCHANGED = _("The elder already has this status.")
-ONE_PRIMARY = _("An elder has one primary contact; this one replaces the previous one.")
-
-# Fields a liaison keeps on the ledger (history records each of them).
-LEDGER_FIELDS = (
-    "name",
-    "gender",
-    "birth_date",
-    "id_number",
-    "village",
-    "address",
-    "phone",
-    "income_sources",
-    "family_structure",
-    "children_count",
-    "living_arrangement",
-    "health",
-    "ability_level",
-    "economic_status",
-    "care_situation",
-    "difficulties",
-    "family_doctor_signed",
-    "fire_safety_needed",
-    "smoke_alarm",
-    "sprinkler",
-)
-MASKERS = {"id_number": mask_resident_id, "phone": mask_phone}
-
-# Roles who may see an elder's full ID number and phone, on the detail page only: the people who act on
-# them (the village's liaison, the township and county officers over it). Supervisors and region
-# administrators oversee the work and see them masked, like everyone in lists and exports.
-FULL_IDENTITY_ROLES = (RoleKind.VILLAGE_LIAISON, RoleKind.TOWNSHIP_OFFICER, RoleKind.COUNTY_OFFICER)
-WRITE_ROLES = (RoleKind.VILLAGE_LIAISON, RoleKind.TOWNSHIP_OFFICER, RoleKind.COUNTY_OFFICER, RoleKind.REGION_ADMIN)
-
 
 class StaleEdit(ValidationError):
     """Raised when the record changed since the form was loaded."""
 
     def __init__(self):
-        super().__init__(STALE_EDIT, code="stale_edit")
-
-
-# --- selectors -------------------------------------------------------------------------------------
-
-
-def elders_for(user) -> QuerySet:
-    """Every elder the user may see (all statuses). Each elder lookup goes through here."""
-    return scope_queryset(user, Elder.objects.all(), region_field="village")
-
-
-def can_see_full_identity(user, elder: Elder) -> bool:
-    if getattr(user, "is_superuser", False):
-        return True
-    return in_scope(user, elder.village_id, roles=FULL_IDENTITY_ROLES)
-
-
-def can_edit(user, village: Region | str) -> bool:
-    """May the user change elders of this village (a write role covering it)?"""
-    if getattr(user, "is_superuser", False):
-        return True
-    return can_write(user) and in_scope(user, village, roles=WRITE_ROLES)
-
-
-def writable_villages(user) -> QuerySet:
-    return scope_queryset(
-        user, Region.objects.filter(level=RegionLevel.VILLAGE), region_field="self", roles=WRITE_ROLES
-    )
-
-
-def mask_value(field: str, value: Any) -> Any:
-    if field in MASKERS:
-        return MASKERS[field](value or "")
-    return value
-
-
-def plain(field: str, value: Any) -> Any:
-    """A JSON-safe, masked value for history and audit."""
-    if isinstance(value, Region):
-        value = value.code
-    elif isinstance(value, datetime.date):
-        value = value.isoformat()
-    return mask_value(field, value)
-
-
-def snapshot(elder: Elder) -> dict[str, Any]:
-    return {f: plain(f, getattr(elder, "village_id" if f == "village" else f)) for f in LEDGER_FIELDS}
-
-
-def diff(before: dict, after: dict) -> dict[str, list]:
-    return {f: [before.get(f), after.get(f)] for f in after if before.get(f) != after.get(f)}
-
-
-def _raw_diff(elder: Elder, data: dict) -> dict[str, list]:
-    """Changes between the stored elder and the submitted values, compared in clear, recorded masked."""
-    changes = {}
-    for field, new in data.items():
-        old = getattr(elder, "village" if field == "village" else field)
-        if field == "village":
-            old, new = elder.village_id, (new.code if isinstance(new, Region) else new)
-        if old != new:
-            changes[field] = [plain(field, old), plain(field, new)]
-    return changes
+        super().__init__(ledger_reads.STALE_EDIT, code="stale_edit")
 
 
 # --- checks shared with the forms and the import ---------------------------------------------------
@@ -155,9 +48,9 @@ def identity_check(*, id_number: str, birth_date: datetime.date | None, gender: 
 
 def _check_village(actor, village: Region) -> None:
     if village.level != RegionLevel.VILLAGE:
-        raise ValidationError({"village": ValidationError(NOT_A_VILLAGE, code="not_village")})
-    if not can_edit(actor, village):
-        raise ValidationError({"village": ValidationError(VILLAGE_OUT_OF_SCOPE, code="village_scope")})
+        raise ValidationError({"village": ValidationError(ledger_reads.NOT_A_VILLAGE, code="not_village")})
+    if not ledger_reads.can_edit(actor, village):
+        raise ValidationError({"village": ValidationError(ledger_reads.VILLAGE_OUT_OF_SCOPE, code="village_scope")})
 
 
 def _normalise(data: dict) -> dict:
@@ -178,16 +71,16 @@ def _normalise(data: dict) -> dict:
 def elder_create(*, actor, data: dict, request=None) -> Elder:
     """Put an elder on the ledger. `data` holds LEDGER_FIELDS (village a Region)."""
     if not can_write(actor):
-        raise ValidationError(READ_ONLY, code="read_only")
-    data = _normalise({k: v for k, v in data.items() if k in LEDGER_FIELDS})
+        raise ValidationError(ledger_reads.READ_ONLY, code="read_only")
+    data = _normalise({k: v for k, v in data.items() if k in ledger_reads.LEDGER_FIELDS})
     _check_village(actor, data["village"])
     id_hash = keyed_hash(data["id_number"])
     if Elder.objects.filter(id_hash=id_hash).exists():
-        raise ValidationError({"id_number": ValidationError(DUPLICATE_ID, code="duplicate_id")})
+        raise ValidationError({"id_number": ValidationError(ledger_reads.DUPLICATE_ID, code="duplicate_id")})
     elder = Elder(**data, id_hash=id_hash, created_by=actor if actor and actor.pk else None)
     elder.full_clean(exclude=["id_hash"])
     elder.save()
-    changes = {f: [None, v] for f, v in snapshot(elder).items() if v not in ("", None, False, 0)}
+    changes = {f: [None, v] for f, v in ledger_reads.snapshot(elder).items() if v not in ("", None, False, 0)}
     ElderChange.objects.create(elder=elder, kind=ElderChangeKind.CREATE, actor=_user(actor), changes=changes)
     audit.record(AuditAction.CREATE, request=request, actor=_user(actor), obj=elder, changes=changes)
     return elder
@@ -196,12 +89,12 @@ def elder_create(*, actor, data: dict, request=None) -> Elder:
 @transaction.atomic
 def elder_update(*, actor, elder: Elder, data: dict, expected_version: int, request=None) -> Elder:
     """Save changed fields if nobody saved the elder since `expected_version`; else raise StaleEdit."""
-    if not can_edit(actor, elder.village_id):
-        raise ValidationError(READ_ONLY, code="read_only")
+    if not ledger_reads.can_edit(actor, elder.village_id):
+        raise ValidationError(ledger_reads.READ_ONLY, code="read_only")
     current = Elder.objects.select_for_update().get(pk=elder.pk)
     if current.version != expected_version:
         raise StaleEdit()
-    data = {k: v for k, v in data.items() if k in LEDGER_FIELDS}
+    data = {k: v for k, v in data.items() if k in ledger_reads.LEDGER_FIELDS}
     if "id_number" in data or "birth_date" in data or "gender" in data:
         data.setdefault("id_number", current.id_number)
         data.setdefault("birth_date", current.birth_date)
@@ -209,7 +102,7 @@ def elder_update(*, actor, elder: Elder, data: dict, expected_version: int, requ
     data = _normalise(data)
     if "village" in data and data["village"].code != current.village_id:
         _check_village(actor, data["village"])
-    changes = _raw_diff(current, data)
+    changes = ledger_reads._raw_diff(current, data)
     if not changes:
         return current
     for field, value in data.items():
@@ -217,7 +110,7 @@ def elder_update(*, actor, elder: Elder, data: dict, expected_version: int, requ
     if "id_number" in changes:
         current.id_hash = keyed_hash(current.id_number)
         if Elder.objects.filter(id_hash=current.id_hash).exclude(pk=current.pk).exists():
-            raise ValidationError({"id_number": ValidationError(DUPLICATE_ID, code="duplicate_id")})
+            raise ValidationError({"id_number": ValidationError(ledger_reads.DUPLICATE_ID, code="duplicate_id")})
     current.full_clean(exclude=["id_hash"])
     # the conditional UPDATE is the lock that also holds on databases without SELECT … FOR UPDATE
     if not Elder.objects.filter(pk=current.pk, version=expected_version).update(version=F("version") + 1):
@@ -234,18 +127,18 @@ def elder_change_status(
     *, actor, elder: Elder, status: str, reason: str, expected_version: int | None = None, request=None
 ) -> Elder:
     """Mark an elder moved / deceased / no longer left behind (or back on the ledger), with a reason."""
-    if not can_edit(actor, elder.village_id):
-        raise ValidationError(READ_ONLY, code="read_only")
+    if not ledger_reads.can_edit(actor, elder.village_id):
+        raise ValidationError(ledger_reads.READ_ONLY, code="read_only")
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": ValidationError(REASON_REQUIRED, code="reason_required")})
+        raise ValidationError({"reason": ValidationError(ledger_reads.REASON_REQUIRED, code="reason_required")})
     if status not in ElderStatus.values:
         raise ValidationError({"status": ValidationError(_("Choose a status."), code="bad_status")})
     current = Elder.objects.select_for_update().get(pk=elder.pk)
     if expected_version is not None and current.version != expected_version:
         raise StaleEdit()
     if current.status == status:
-        raise ValidationError({"status": ValidationError(STATUS_UNCHANGED, code="status_unchanged")})
+        raise ValidationError({"status": ValidationError(ledger_reads.STATUS_UNCHANGED, code="status_unchanged")})
     changes = {"status": [current.status, status]}
     Elder.objects.filter(pk=current.pk).update(
         status=status,
@@ -283,7 +176,7 @@ CONTACT_FIELDS = ("name", "relation", "phone", "works_in", "can_support", "is_pr
 
 
 def _contact_plain(contact: FamilyContact) -> dict:
-    return {f: plain(f, getattr(contact, f)) for f in CONTACT_FIELDS}
+    return {f: ledger_reads.plain(f, getattr(contact, f)) for f in CONTACT_FIELDS}
 
 
 @transaction.atomic
@@ -291,8 +184,8 @@ def family_contact_save(
     *, actor, elder: Elder, data: dict, contact: FamilyContact | None = None, request=None
 ) -> FamilyContact:
     """Add or change a supporter/family contact; a new primary contact replaces the old one."""
-    if not can_edit(actor, elder.village_id):
-        raise ValidationError(READ_ONLY, code="read_only")
+    if not ledger_reads.can_edit(actor, elder.village_id):
+        raise ValidationError(ledger_reads.READ_ONLY, code="read_only")
     data = {k: v for k, v in data.items() if k in CONTACT_FIELDS}
     if data.get("phone"):
         data["phone"] = clean_phone(data["phone"])
@@ -322,8 +215,8 @@ def family_contact_save(
 @transaction.atomic
 def family_contact_delete(*, actor, contact: FamilyContact, request=None) -> None:
     elder = contact.elder
-    if not can_edit(actor, elder.village_id):
-        raise ValidationError(READ_ONLY, code="read_only")
+    if not ledger_reads.can_edit(actor, elder.village_id):
+        raise ValidationError(ledger_reads.READ_ONLY, code="read_only")
     changes = {f"contact:{contact.name}": [_contact_plain(contact), None]}
     ElderChange.objects.create(elder=elder, kind=ElderChangeKind.FAMILY, actor=_user(actor), changes=changes)
     audit.record(AuditAction.DELETE, request=request, actor=_user(actor), obj=contact, changes=changes)
@@ -334,8 +227,8 @@ def family_contact_delete(*, actor, contact: FamilyContact, request=None) -> Non
 @transaction.atomic
 def agreement_create(*, actor, elder: Elder, data: dict, request=None) -> CareAgreement:
     """Record an entrusted-care agreement (委托照顾协议), with its scan if there is one."""
-    if not can_edit(actor, elder.village_id):
-        raise ValidationError(READ_ONLY, code="read_only")
+    if not ledger_reads.can_edit(actor, elder.village_id):
+        raise ValidationError(ledger_reads.READ_ONLY, code="read_only")
     fields = ("supporter", "carer_name", "carer_relation", "carer_phone", "start_date", "end_date", "scan", "notes")
     data = {k: v for k, v in data.items() if k in fields}
     if data.get("carer_phone"):
@@ -368,8 +261,8 @@ def agreement_create(*, actor, elder: Elder, data: dict, request=None) -> CareAg
 @transaction.atomic
 def duty_reminder_create(*, actor, elder: Elder, data: dict, request=None) -> DutyReminder:
     """Record a reminder to a supporter to keep their duty of support (督促履行赡养义务)."""
-    if not can_edit(actor, elder.village_id):
-        raise ValidationError(READ_ONLY, code="read_only")
+    if not ledger_reads.can_edit(actor, elder.village_id):
+        raise ValidationError(ledger_reads.READ_ONLY, code="read_only")
     fields = ("contact", "reminded_at", "method", "finding", "said", "answer")
     data = {k: v for k, v in data.items() if k in fields}
     contact = data.get("contact")
@@ -382,34 +275,3 @@ def duty_reminder_create(*, actor, elder: Elder, data: dict, request=None) -> Du
     reminder.save()
     audit.record(AuditAction.CREATE, request=request, actor=_user(actor), obj=reminder)
     return reminder
-
-
-def duty_repeat_settings() -> tuple[int, int]:
-    """(threshold, months): supporters reminded this many times within so many months are listed."""
-    return (
-        int(getattr(settings, "LEDGER_DUTY_REPEAT_COUNT", 2)),
-        int(getattr(settings, "LEDGER_DUTY_REPEAT_MONTHS", 12)),
-    )
-
-
-def repeated_duty_findings(user, *, threshold: int | None = None, months: int | None = None) -> QuerySet:
-    """Elders in scope whose supporters were reminded `threshold`+ times in the last `months` months."""
-    default_threshold, default_months = duty_repeat_settings()
-    threshold = threshold or default_threshold
-    months = months or default_months
-    since = timezone.now() - datetime.timedelta(days=round(months * 30.44))
-    window = Q(duty_reminders__reminded_at__gte=since)
-    return (
-        elders_for(user)
-        .annotate(
-            reminder_count=Count("duty_reminders", filter=window),
-            last_reminder_at=Max("duty_reminders__reminded_at", filter=window),
-        )
-        .filter(reminder_count__gte=threshold)
-        .select_related("village__parent")
-        .order_by("-reminder_count", "-last_reminder_at")
-    )
-
-
-def staff_summary(user) -> str:
-    return "；".join(f"{r.get_role_display()} · {r.region.name}" for r in staff_roles(user))

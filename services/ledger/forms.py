@@ -8,9 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from portal.identity import ResidentIdFormField, check_agrees
 from portal.phone import clean_phone
 from portal.widgets import RegionChoiceField
-from services.ledger.actions import LEDGER_FIELDS, writable_villages
-from services.ledger.imports import FILE_EMPTY, FILE_TOO_LARGE, max_bytes
 from services.ledger.models import CareAgreement, DutyReminder, Elder, ElderStatus, FamilyContact
+from services.ledger.selectors import LEDGER_FIELDS, writable_villages
+from services.ledger.spreadsheet import FILE_EMPTY, FILE_TOO_LARGE, max_bytes
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")

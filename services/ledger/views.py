@@ -23,9 +23,10 @@ from portal.models import AuditAction, Region, RoleKind
 from portal.phone import mask_phone
 from portal.scoping import ScopedViewMixin, can_write
 from portal.tables import AuditedExportMixin
-from services.ledger import actions as ledger
-from services.ledger import imports as ledger_import
-from services.ledger.actions import LEDGER_FIELDS
+from services.ledger import actions as ledger_actions
+from services.ledger import imports as imports
+from services.ledger import selectors as ledger_reads
+from services.ledger import spreadsheet as spreadsheet
 from services.ledger.filters import ElderFilter
 from services.ledger.forms import AgreementForm, DutyReminderForm, ElderForm, FamilyContactForm, ImportForm, StatusForm
 from services.ledger.models import (
@@ -36,6 +37,7 @@ from services.ledger.models import (
     ImportJob,
     ImportStatus,
 )
+from services.ledger.selectors import LEDGER_FIELDS
 from services.ledger.tables import ElderExportTable, ElderTable
 
 STAFF_ROLES = tuple(RoleKind.values)
@@ -58,13 +60,13 @@ class ElderScopedMixin(ScopedViewMixin):
     def get_elder(self) -> Elder:
         if not hasattr(self, "_elder"):
             self._elder = get_object_or_404(
-                ledger.elders_for(self.request.user).select_related("village__parent"), pk=self.kwargs["pk"]
+                ledger_reads.elders_for(self.request.user).select_related("village__parent"), pk=self.kwargs["pk"]
             )
         return self._elder
 
     def check_can_edit(self, elder: Elder) -> None:
-        if not ledger.can_edit(self.request.user, elder.village_id):
-            raise PermissionDenied(ledger.READ_ONLY)
+        if not ledger_reads.can_edit(self.request.user, elder.village_id):
+            raise PermissionDenied(ledger_reads.READ_ONLY)
 
 
 # --- list and export -------------------------------------------------------------------------------
@@ -83,7 +85,7 @@ class ElderListView(ScopedViewMixin, ExportMixin, SingleTableMixin, FilterView):
     export_trigger_param = "_format"  # exports go through services:elder-export
 
     def get_queryset(self):
-        return ledger.elders_for(self.request.user).with_priority().select_related("village")
+        return ledger_reads.elders_for(self.request.user).with_priority().select_related("village")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -114,7 +116,7 @@ class ElderDetailView(ElderScopedMixin, TemplateView):
         user = self.request.user
         elder = self.get_elder()
         elder = (
-            ledger.elders_for(user)
+            ledger_reads.elders_for(user)
             .with_priority()
             .select_related("village__parent", "created_by")
             .prefetch_related(
@@ -125,7 +127,7 @@ class ElderDetailView(ElderScopedMixin, TemplateView):
             )
             .get(pk=elder.pk)
         )
-        full = ledger.can_see_full_identity(user, elder)
+        full = ledger_reads.can_see_full_identity(user, elder)
         audit.record(AuditAction.VIEW, request=self.request, obj=elder, changes={"full_identity": full} if full else {})
         contacts = [
             {"contact": c, "phone": c.phone if full else mask_phone(c.phone)} for c in elder.family_contacts.all()
@@ -139,7 +141,7 @@ class ElderDetailView(ElderScopedMixin, TemplateView):
             agreements=elder.agreements.all(),
             reminders=elder.duty_reminders.all(),
             history=_history(elder.changes.all()),
-            can_edit=ledger.can_edit(user, elder.village_id),
+            can_edit=ledger_reads.can_edit(user, elder.village_id),
         )
         return context
 
@@ -201,7 +203,7 @@ _SENSITIVE = method_decorator(sensitive_post_parameters("id_number", "phone"), n
 @_SENSITIVE
 class ElderCreateView(ElderScopedMixin, View):
     write_view = True
-    allowed_roles = ledger.WRITE_ROLES
+    allowed_roles = ledger_reads.WRITE_ROLES
     template_name = "services/ledger/elder_form.html"
 
     def get(self, request):
@@ -211,7 +213,7 @@ class ElderCreateView(ElderScopedMixin, View):
         form = ElderForm(request.POST, user=request.user)
         if form.is_valid():
             try:
-                elder = ledger.elder_create(actor=request.user, data=form.ledger_data(), request=request)
+                elder = ledger_actions.elder_create(actor=request.user, data=form.ledger_data(), request=request)
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:
@@ -225,11 +227,11 @@ class ElderEditView(ElderScopedMixin, View):
     """Edit with optimistic locking: a stale version is refused and the form keeps the user's input."""
 
     write_view = True
-    allowed_roles = ledger.WRITE_ROLES
+    allowed_roles = ledger_reads.WRITE_ROLES
     template_name = "services/ledger/elder_form.html"
 
     def _form(self, elder, data=None):
-        show_id = ledger.can_see_full_identity(self.request.user, elder)
+        show_id = ledger_reads.can_see_full_identity(self.request.user, elder)
         return ElderForm(data, instance=elder, user=self.request.user, show_id=show_id)
 
     def get(self, request, pk):
@@ -244,14 +246,14 @@ class ElderEditView(ElderScopedMixin, View):
         conflicts = []
         if form.is_valid():
             try:
-                elder = ledger.elder_update(
+                elder = ledger_actions.elder_update(
                     actor=request.user,
                     elder=elder,
                     data=form.ledger_data(),
                     expected_version=form.cleaned_data.get("version") or 0,
                     request=request,
                 )
-            except ledger.StaleEdit as exc:
+            except ledger_actions.StaleEdit as exc:
                 current = Elder.objects.get(pk=elder.pk)
                 conflicts = _conflicts(form, current, request.user)
                 data = request.POST.copy()
@@ -274,7 +276,7 @@ class ElderEditView(ElderScopedMixin, View):
 
 def _conflicts(form, current: Elder, user) -> list[dict]:
     """Fields whose saved value now differs from what this user submitted (values masked as on screen)."""
-    full = ledger.can_see_full_identity(user, current)
+    full = ledger_reads.can_see_full_identity(user, current)
     out = []
     for field in LEDGER_FIELDS:
         if field not in form.cleaned_data:
@@ -287,14 +289,14 @@ def _conflicts(form, current: Elder, user) -> list[dict]:
             if model_field.choices:
                 shown = dict(model_field.choices).get(theirs, theirs)
             if not full:
-                shown = ledger.mask_value(field, shown)
+                shown = ledger_reads.mask_value(field, shown)
             out.append({"label": model_field.verbose_name, "theirs": _fmt(shown)})
     return out
 
 
 class ElderStatusView(ElderScopedMixin, View):
     write_view = True
-    allowed_roles = ledger.WRITE_ROLES
+    allowed_roles = ledger_reads.WRITE_ROLES
     template_name = "services/ledger/elder_status.html"
 
     def get(self, request, pk):
@@ -308,7 +310,7 @@ class ElderStatusView(ElderScopedMixin, View):
         form = StatusForm(request.POST, elder=elder)
         if form.is_valid():
             try:
-                ledger.elder_change_status(
+                ledger_actions.elder_change_status(
                     actor=request.user,
                     elder=elder,
                     status=form.cleaned_data["status"],
@@ -334,7 +336,7 @@ class ElderChildFormView(ElderScopedMixin, View):
     """
 
     write_view = True
-    allowed_roles = ledger.WRITE_ROLES
+    allowed_roles = ledger_reads.WRITE_ROLES
     template_name = "services/ledger/child_form.html"
     form_class = None
     title = ""
@@ -384,20 +386,20 @@ class ContactFormView(ElderChildFormView):
 
     def save(self, form, elder):
         data = {f: form.cleaned_data[f] for f in form.Meta.fields}
-        ledger.family_contact_save(
+        ledger_actions.family_contact_save(
             actor=self.request.user, elder=elder, contact=self.get_object(elder), data=data, request=self.request
         )
 
 
 class ContactDeleteView(ElderScopedMixin, View):
     write_view = True
-    allowed_roles = ledger.WRITE_ROLES
+    allowed_roles = ledger_reads.WRITE_ROLES
 
     def post(self, request, pk, contact_pk):
         elder = self.get_elder()
         self.check_can_edit(elder)
         contact = get_object_or_404(FamilyContact, pk=contact_pk, elder=elder)
-        ledger.family_contact_delete(actor=request.user, contact=contact, request=request)
+        ledger_actions.family_contact_delete(actor=request.user, contact=contact, request=request)
         messages.success(request, SAVED)
         return redirect("services:elder-detail", pk=elder.pk)
 
@@ -410,7 +412,7 @@ class AgreementFormView(ElderChildFormView):
         data = {f: form.cleaned_data.get(f) for f in form.Meta.fields}
         if not data.get("scan"):
             data.pop("scan", None)
-        ledger.agreement_create(actor=self.request.user, elder=elder, data=data, request=self.request)
+        ledger_actions.agreement_create(actor=self.request.user, elder=elder, data=data, request=self.request)
 
 
 class AgreementScanView(ElderScopedMixin, View):
@@ -432,7 +434,7 @@ class ReminderFormView(ElderChildFormView):
 
     def save(self, form, elder):
         data = {f: form.cleaned_data.get(f) for f in form.Meta.fields}
-        ledger.duty_reminder_create(actor=self.request.user, elder=elder, data=data, request=self.request)
+        ledger_actions.duty_reminder_create(actor=self.request.user, elder=elder, data=data, request=self.request)
 
 
 class DutyRepeatListView(ScopedViewMixin, TemplateView):
@@ -443,9 +445,9 @@ class DutyRepeatListView(ScopedViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        threshold, months = ledger.duty_repeat_settings()
+        threshold, months = ledger_reads.duty_repeat_settings()
         context.update(
-            elders=ledger.repeated_duty_findings(self.request.user)[:200], threshold=threshold, months=months
+            elders=ledger_reads.repeated_duty_findings(self.request.user)[:200], threshold=threshold, months=months
         )
         return context
 
@@ -455,7 +457,7 @@ class DutyRepeatListView(ScopedViewMixin, TemplateView):
 
 class ElderImportView(ScopedViewMixin, View):
     write_view = True
-    allowed_roles = ledger.WRITE_ROLES
+    allowed_roles = ledger_reads.WRITE_ROLES
     template_name = "services/ledger/import_upload.html"
 
     def get(self, request):
@@ -467,19 +469,19 @@ class ElderImportView(ScopedViewMixin, View):
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                job = ledger_import.import_start(
+                job = imports.import_start(
                     actor=request.user,
                     content=upload.read(),
                     filename=upload.name,
                     default_village=form.cleaned_data.get("village"),
                 )
-            except ledger_import.ImportFileError as exc:
+            except spreadsheet.ImportFileError as exc:
                 form.add_error("file", exc)
             else:
-                if job.total > ledger_import.inline_rows():
-                    ledger_import.run_in_background(job.pk, "validate")
+                if job.total > spreadsheet.inline_rows():
+                    imports.run_in_background(job.pk, "validate")
                 else:
-                    ledger_import.import_validate(job=job)
+                    imports.import_validate(job=job)
                 return redirect("services:elder-import-job", pk=job.pk)
         return render(request, self.template_name, {"form": form, "recent": []}, status=400)
 
@@ -487,7 +489,7 @@ class ElderImportView(ScopedViewMixin, View):
 class ImportJobView(ScopedViewMixin, View):
     """Progress (refreshing itself while a step runs), row errors, preview, or the result."""
 
-    allowed_roles = ledger.WRITE_ROLES
+    allowed_roles = ledger_reads.WRITE_ROLES
     template_name = "services/ledger/import_job.html"
 
     def get_job(self, request, pk) -> ImportJob:
@@ -495,14 +497,14 @@ class ImportJobView(ScopedViewMixin, View):
 
     def get(self, request, pk):
         job = self.get_job(request, pk)
-        done = ledger_import.job_progress(job)
+        done = imports.job_progress(job)
         context = {
             "job": job,
             "done": done,
             "percent": int(100 * done / job.total) if job.total else 0,
             "running": job.status in (ImportStatus.VALIDATING, ImportStatus.RUNNING),
-            "preview": ledger_import.preview_rows(job) if job.status == ImportStatus.READY else [],
-            "ignored": ledger_import.ignored_columns(job) if job.status == ImportStatus.READY else [],
+            "preview": imports.preview_rows(job) if job.status == ImportStatus.READY else [],
+            "ignored": imports.ignored_columns(job) if job.status == ImportStatus.READY else [],
             "errors": job.errors[:300],
         }
         return render(request, self.template_name, context)
@@ -513,16 +515,16 @@ class ImportConfirmView(ImportJobView):
 
     def post(self, request, pk):
         job = self.get_job(request, pk)
-        if job.total > ledger_import.inline_rows():
-            if ledger_import.import_claim(job):
-                ledger_import.run_in_background(job.pk, "apply")
+        if job.total > spreadsheet.inline_rows():
+            if imports.import_claim(job):
+                imports.run_in_background(job.pk, "apply")
             else:  # replayed or double submission: nothing happens twice
-                messages.warning(request, ledger_import.NOT_READY)
+                messages.warning(request, imports.NOT_READY)
         else:
             try:
-                ledger_import.import_apply(job=job, actor=request.user, request=request)
+                imports.import_apply(job=job, actor=request.user, request=request)
             except ValidationError:
-                messages.warning(request, ledger_import.NOT_READY)
+                messages.warning(request, imports.NOT_READY)
             except Exception:  # noqa: BLE001,S110 — the job records the failure and the page shows it
                 pass
         return HttpResponseRedirect(reverse("services:elder-import-job", args=[job.pk]))

@@ -9,8 +9,8 @@ from portal.models import RegionLevel
 from portal.scoping import scope_regions
 from services.catalogue.models import ServiceCategory
 from services.ledger.models import Elder
-from services.pairing.lifecycle import OFFICER_END_REASONS, OFFICER_ROLES
 from services.pairing.models import Need, Pairing, PairingOrigin, PairingStatus, Urgency
+from services.pairing.rules import OFFICER_END_REASONS, OFFICER_ROLES
 
 NO_GIVER_CHOSEN = _("Choose a person or an organisation.")
 TWO_GIVERS_CHOSEN = _("Choose a person or an organisation, not both.")

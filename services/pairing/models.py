@@ -1,7 +1,7 @@
 """Pairing (结对帮扶): an elder's needs, the pairings of elders with givers, and the matching runs.
 
 The mode of an elder's or a giver's pairings (一帮一、多帮一、一帮多) is not stored: it follows from the
-set of active pairings (`services.pairing.lifecycle.pairing_mode`).
+set of active pairings (`services.pairing.selectors.pairing_mode`).
 """
 
 from django.conf import settings
@@ -233,9 +233,9 @@ class MatchRun(models.Model):
     of the candidate scores (count, min, max) and the tier weights used; `chosen`: the chosen pairs with
     their score, fit points and reason codes; coverage before and after the proposals are accepted.
 
-    A run is queued by the officer's request and worked off the request (`services.pairing.lifecycle.match_start`):
+    A run is queued by the officer's request and worked off the request (`services.pairing.runs.match_start`):
     `status` moves queued → running → done or failed; `progress` (0…100) and `stage` (a key of
-    `services.pairing.lifecycle.RUN_STAGES`, shown translated) are what the proposals page shows while it works;
+    `services.pairing.rules.RUN_STAGES`, shown translated) are what the proposals page shows while it works;
     `message` says why a run failed.
     """
 

@@ -26,8 +26,13 @@ from portal.scoping import ScopedViewMixin, can_write
 from portal.scoping import no_store as _no_store
 from portal.tables import AuditedExportMixin
 from services.catalogue.models import ServiceCategory
-from services.ledger.actions import can_edit, elders_for
-from services.pairing import lifecycle as ops
+from services.ledger.selectors import can_edit, elders_for
+from services.pairing import candidates as candidates
+from services.pairing import lifecycle as lifecycle
+from services.pairing import needs as needs
+from services.pairing import rules as pairing_rules
+from services.pairing import runs as match_runs
+from services.pairing import selectors as pairing_reads
 from services.pairing.forms import EndForm, MatchRunForm, NeedForm, PairingFilter, PairingForm
 from services.pairing.models import MatchRun, MatchRunStatus, Need, Pairing, PairingStatus
 
@@ -49,14 +54,14 @@ def _category_names() -> dict[str, str]:
 class MatchRunView(ScopedViewMixin, View):
     """Choose an area, see its coverage now, run the matching; recent runs of the officer's area."""
 
-    allowed_roles = ops.OFFICER_ROLES
+    allowed_roles = pairing_rules.OFFICER_ROLES
     template_name = "services/pairing/match_run.html"
 
     def _context(self, form, region=None):
-        runs = ops.runs_for(self.request.user).select_related("region", "run_by")[:10]
+        runs = pairing_reads.runs_for(self.request.user).select_related("region", "run_by")[:10]
         context = {"form": form, "runs": runs, "region": region}
         if region is not None:
-            context["coverage"] = _coverage_rows(ops.coverage(region))
+            context["coverage"] = _coverage_rows(candidates.coverage(region))
         return context
 
     def get(self, request):
@@ -71,12 +76,12 @@ class MatchRunView(ScopedViewMixin, View):
 
     def post(self, request):
         if not can_write(request.user):
-            raise PermissionDenied(ops.READ_ONLY)
+            raise PermissionDenied(pairing_rules.READ_ONLY)
         form = MatchRunForm(request.POST, user=request.user)
         if not form.is_valid():
             return render(request, self.template_name, self._context(form), status=400)
         try:
-            run = ops.match_start(region=form.cleaned_data["region"], user=request.user, request=request)
+            run = match_runs.match_start(region=form.cleaned_data["region"], user=request.user, request=request)
         except ValidationError as exc:
             form.add_error(None, exc)
             return render(request, self.template_name, self._context(form), status=400)
@@ -91,17 +96,17 @@ class MatchRunView(ScopedViewMixin, View):
 class MatchRunStatusView(ScopedViewMixin, View):
     """A run's progress as JSON, for the proposals page's small polling script."""
 
-    allowed_roles = ops.OFFICER_ROLES
+    allowed_roles = pairing_rules.OFFICER_ROLES
 
     def get(self, request, pk):
-        run = get_object_or_404(ops.runs_for(request.user).only("pk", "status", "progress", "stage"), pk=pk)
+        run = get_object_or_404(pairing_reads.runs_for(request.user).only("pk", "status", "progress", "stage"), pk=pk)
         return _no_store(
             JsonResponse(
                 {
                     "status": run.status,
                     "finished": run.is_finished,
                     "progress": run.progress,
-                    "stage": str(ops.RUN_STAGES.get(run.stage, run.stage)),
+                    "stage": str(pairing_rules.RUN_STAGES.get(run.stage, run.stage)),
                     "url": reverse("services:match-proposals", args=[run.pk]),
                 }
             )
@@ -124,12 +129,12 @@ def _coverage_rows(cov: dict, after: dict | None = None) -> dict:
 class MatchProposalsView(ScopedViewMixin, View):
     """One run: coverage before/after, the proposals with their reasons; accept all or some, decline some."""
 
-    allowed_roles = ops.OFFICER_ROLES
+    allowed_roles = pairing_rules.OFFICER_ROLES
     template_name = "services/pairing/match_proposals.html"
 
     def get_run(self) -> MatchRun:
         return get_object_or_404(
-            ops.runs_for(self.request.user).select_related("region", "run_by"), pk=self.kwargs["pk"]
+            pairing_reads.runs_for(self.request.user).select_related("region", "run_by"), pk=self.kwargs["pk"]
         )
 
     def _proposals(self, run):
@@ -143,12 +148,12 @@ class MatchProposalsView(ScopedViewMixin, View):
     def get(self, request, pk):
         run = self.get_run()
         if not run.is_finished:
-            context = {"run": run, "stage": ops.RUN_STAGES.get(run.stage, run.stage)}
+            context = {"run": run, "stage": pairing_rules.RUN_STAGES.get(run.stage, run.stage)}
             return _no_store(render(request, "services/pairing/match_progress.html", context))
         page = Paginator(self._proposals(run), PROPOSALS_PER_PAGE).get_page(request.GET.get("page"))
         names = _category_names()
         for p in page.object_list:
-            p.reason_labels = ops.reason_labels(p.reasons, names)
+            p.reason_labels = pairing_reads.reason_labels(p.reasons, names)
         counts = dict(run.pairings.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
         audit.record(
             AuditAction.VIEW,
@@ -160,7 +165,7 @@ class MatchProposalsView(ScopedViewMixin, View):
             "run": run,
             "page": page,
             "counts": counts,
-            "summary": ops.run_summary(run),
+            "summary": match_runs.run_summary(run),
             "coverage": _coverage_rows(run.coverage_before, run.coverage_after),
             "can_decide": can_write(request.user),
         }
@@ -169,7 +174,7 @@ class MatchProposalsView(ScopedViewMixin, View):
     def post(self, request, pk):
         run = self.get_run()
         if not can_write(request.user):
-            raise PermissionDenied(ops.READ_ONLY)
+            raise PermissionDenied(pairing_rules.READ_ONLY)
         action = request.POST.get("action")
         proposals = (
             self._proposals(run)
@@ -183,13 +188,13 @@ class MatchProposalsView(ScopedViewMixin, View):
             ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
             chosen = list(proposals.filter(pk__in=ids)) if ids else []
         if not chosen or action not in ("accept_all", "accept", "reject"):
-            messages.error(request, gettext(ops.NOTHING_CHOSEN))
+            messages.error(request, gettext(pairing_rules.NOTHING_CHOSEN))
             return redirect("services:match-proposals", pk=run.pk)
         if action == "reject":
             done = 0
             for p in chosen:
                 try:
-                    ops.pairing_reject(actor=request.user, pairing=p, request=request)
+                    lifecycle.pairing_reject(actor=request.user, pairing=p, request=request)
                     done += 1
                 except ValidationError as exc:
                     messages.error(request, f"{p.elder.name}: {_error_text(exc)}")
@@ -197,7 +202,7 @@ class MatchProposalsView(ScopedViewMixin, View):
                 request, ngettext("%(n)d proposal declined.", "%(n)d proposals declined.", done) % {"n": done}
             )
         else:
-            accepted, refused = ops.pairings_accept(actor=request.user, pairings=chosen, request=request)
+            accepted, refused = lifecycle.pairings_accept(actor=request.user, pairings=chosen, request=request)
             for p, text in refused[:20]:
                 messages.error(request, f"{p.elder.name} ↔ {p.giver}: {text}")
             messages.success(
@@ -310,7 +315,7 @@ class PairingListView(ScopedViewMixin, ExportMixin, SingleTableMixin, FilterView
 
     def get_queryset(self):
         return (
-            ops.pairings_for(self.request.user)
+            pairing_reads.pairings_for(self.request.user)
             .select_related("elder__village", "giver_user", "giver_organisation")
             .prefetch_related("categories")
         )
@@ -320,7 +325,7 @@ class PairingListView(ScopedViewMixin, ExportMixin, SingleTableMixin, FilterView
         query = self.request.GET.copy()
         query.pop("page", None)
         context["export_query"] = query.urlencode()
-        context["can_run"] = ops.can_run_somewhere(self.request.user)
+        context["can_run"] = pairing_rules.can_run_somewhere(self.request.user)
         return context
 
 
@@ -329,7 +334,7 @@ class PairingExportView(AuditedExportMixin, PairingListView):
 
     table_class = PairingExportTable
     export_label = "pairings"
-    export_object_type = "services.pairing.lifecycle"
+    export_object_type = "services.pairing"
 
 
 class PairingDetailView(ScopedViewMixin, View):
@@ -338,18 +343,20 @@ class PairingDetailView(ScopedViewMixin, View):
 
     def get_pairing(self) -> Pairing:
         return get_object_or_404(
-            ops.pairings_for(self.request.user).select_related(
+            pairing_reads.pairings_for(self.request.user).select_related(
                 "elder__village__parent", "giver_user__volunteer_profile__village", "giver_organisation", "confirmed_by"
             ),
             pk=self.kwargs["pk"],
         )
 
     def _render(self, pairing, end_form=None, status=200):
-        can_decide = ops.can_confirm(self.request.user, pairing.elder.village_id)
+        can_decide = pairing_rules.can_confirm(self.request.user, pairing.elder.village_id)
         context = {
             "pairing": pairing,
-            "reason_labels": ops.reason_labels(pairing.reasons),
-            "mode": ops.Mode.LABELS[ops.pairing_modes([pairing])[pairing.pk]] if pairing.status == "active" else None,
+            "reason_labels": pairing_reads.reason_labels(pairing.reasons),
+            "mode": pairing_rules.Mode.LABELS[pairing_reads.pairing_modes([pairing])[pairing.pk]]
+            if pairing.status == "active"
+            else None,
             "can_decide": can_decide,
             "end_form": end_form or EndForm(),
         }
@@ -365,16 +372,16 @@ class PairingDetailView(ScopedViewMixin, View):
         action = request.POST.get("action")
         try:
             if action == "accept":
-                ops.pairing_accept(actor=request.user, pairing=pairing, request=request)
+                lifecycle.pairing_accept(actor=request.user, pairing=pairing, request=request)
                 messages.success(request, gettext("Pairing accepted; the giver is told by SMS."))
             elif action == "reject":
-                ops.pairing_reject(actor=request.user, pairing=pairing, request=request)
+                lifecycle.pairing_reject(actor=request.user, pairing=pairing, request=request)
                 messages.success(request, gettext("Proposal declined."))
             elif action == "end":
                 form = EndForm(request.POST)
                 if not form.is_valid():
                     return self._render(pairing, end_form=form, status=400)
-                ops.pairing_end(
+                lifecycle.pairing_end(
                     actor=request.user,
                     pairing=pairing,
                     reason=form.cleaned_data["reason"],
@@ -406,17 +413,17 @@ class NeedCreateView(ElderPairingMixin, View):
     def get(self, request, pk):
         elder = self.get_elder()
         if not can_edit(request.user, elder.village_id):
-            raise PermissionDenied(ops.READ_ONLY)
+            raise PermissionDenied(pairing_rules.READ_ONLY)
         return render(request, self.template_name, {"form": NeedForm(), "elder": elder})
 
     def post(self, request, pk):
         elder = self.get_elder()
         if not can_edit(request.user, elder.village_id):
-            raise PermissionDenied(ops.READ_ONLY)
+            raise PermissionDenied(pairing_rules.READ_ONLY)
         form = NeedForm(request.POST)
         if form.is_valid():
             try:
-                ops.need_record(actor=request.user, elder=elder, request=request, **form.cleaned_data)
+                needs.need_record(actor=request.user, elder=elder, request=request, **form.cleaned_data)
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:
@@ -429,9 +436,9 @@ class NeedCloseView(ScopedViewMixin, View):
     allowed_roles = STAFF_ROLES
 
     def post(self, request, pk):
-        need = get_object_or_404(ops.needs_for(request.user).select_related("elder"), pk=pk)
+        need = get_object_or_404(pairing_reads.needs_for(request.user).select_related("elder"), pk=pk)
         try:
-            ops.need_close(actor=request.user, need=need, request=request)
+            needs.need_close(actor=request.user, need=need, request=request)
             messages.success(request, gettext("Need closed."))
         except ValidationError as exc:
             messages.error(request, _error_text(exc))
@@ -452,8 +459,8 @@ class PairingCreateView(ElderPairingMixin, View):
     template_name = "services/pairing/pairing_form.html"
 
     def _check(self, elder):
-        if not ops.can_confirm(self.request.user, elder.village_id):
-            raise PermissionDenied(ops.READ_ONLY)
+        if not pairing_rules.can_confirm(self.request.user, elder.village_id):
+            raise PermissionDenied(pairing_rules.READ_ONLY)
 
     def _context(self, form, elder):
         current = (
@@ -475,7 +482,7 @@ class PairingCreateView(ElderPairingMixin, View):
         if form.is_valid():
             profile = form.cleaned_data["giver"]
             try:
-                pairing = ops.pairing_propose(
+                pairing = lifecycle.pairing_propose(
                     actor=request.user,
                     elder=elder,
                     giver_user=profile.user if profile else None,
@@ -483,7 +490,7 @@ class PairingCreateView(ElderPairingMixin, View):
                     categories=form.cleaned_data["categories"],
                     request=request,
                 )
-                ops.pairing_accept(actor=request.user, pairing=pairing, request=request)
+                lifecycle.pairing_accept(actor=request.user, pairing=pairing, request=request)
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:
@@ -500,7 +507,7 @@ def giver_elders(user, *, request=None, organisation=None) -> list[Pairing]:
     with `organisation`, only those of that organisation (which `user` runs).
 
     Viewing them is audited. The lead puts this in the giver's page context as `giver_pairings`."""
-    mine = ops.pairings_for_giver(user)
+    mine = pairing_reads.pairings_for_giver(user)
     if organisation is not None:
         mine = mine.filter(giver_organisation=organisation)
     pairings = list(
@@ -553,7 +560,7 @@ def organisation_pairing(request, pk: int):
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            ops.organisation_set_capacity(
+            lifecycle.organisation_set_capacity(
                 actor=request.user,
                 organisation=organisation,
                 capacity=form.cleaned_data["pairing_capacity"],

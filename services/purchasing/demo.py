@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from portal.models import Region, User
 from services.models import Elder, ServiceItem, ServiceRecord
-from services.purchasing import settlements as ops
+from services.purchasing import rules as purchasing_rules
+from services.purchasing import settlements as settlements
 from services.purchasing.models import ContractLine, PurchaseContract, Settlement, Unit
 from services.records.models import RecordKind, RecordStatus, minutes_between
 
@@ -87,14 +88,16 @@ def _plan(elders, items, *, heavy: bool):
 
 def _records(month: datetime.date, *, association, givers, admin, elders, items, heavy: bool) -> int:
     start_of_month = timezone.make_aware(datetime.datetime.combine(month, datetime.time.min))
-    end_of_month = timezone.make_aware(datetime.datetime.combine(ops.month_last_day(month), datetime.time.max))
+    end_of_month = timezone.make_aware(
+        datetime.datetime.combine(purchasing_rules.month_last_day(month), datetime.time.max)
+    )
     if ServiceRecord.objects.filter(
         organisation=association, kind=RecordKind.PURCHASED, start__range=(start_of_month, end_of_month)
     ).exists():
         return 0
     tz = timezone.get_current_timezone()
     # The givers' own volunteer service (services.records.demo) takes their time too: a slot that overlaps
-    # it is skipped, as services.records.actions.check_record would refuse it.
+    # it is skipped, as services.records.rules.check_record would refuse it.
     busy = defaultdict(list)
     for giver_id, busy_start, busy_end in (
         ServiceRecord.objects.live()
@@ -168,12 +171,12 @@ def seed() -> None:
     _records(october, heavy=True, **common)
 
     if not Settlement.objects.filter(contract=contract, month=september).exists():
-        settled = ops.settlement_build(actor=admin, contract=contract, month=september)
-        ops.settlement_submit(actor=admin, settlement=settled)
-        ops.settlement_approve(actor=officer, settlement=settled)
-        ops.settlement_mark_paid(
+        settled = settlements.settlement_build(actor=admin, contract=contract, month=september)
+        settlements.settlement_submit(actor=admin, settlement=settled)
+        settlements.settlement_approve(actor=officer, settlement=settled)
+        settlements.settlement_mark_paid(
             actor=officer, settlement=settled, paid_on=datetime.date(YEAR, 10, 20), voucher_no="XJCZ-2026-10-0135"
         )
     if not Settlement.objects.filter(contract=contract, month=october).exists():
-        draft = ops.settlement_build(actor=admin, contract=contract, month=october)
-        ops.settlement_submit(actor=admin, settlement=draft)
+        draft = settlements.settlement_build(actor=admin, contract=contract, month=october)
+        settlements.settlement_submit(actor=admin, settlement=draft)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from services.catalogue.models import ServiceItem
 from services.purchasing.models import PurchaseContract, SettlementStatus, Unit
-from services.purchasing.settlements import BAD_MONTH, CAP_POSITIVE, PRICE_POSITIVE, buyer_regions, parse_month
+from services.purchasing.rules import BAD_MONTH, CAP_POSITIVE, PRICE_POSITIVE, buyer_regions, parse_month
 
 
 class BuyerChoice(forms.ModelChoiceField):

@@ -6,7 +6,7 @@ unit price, optional caps). A `Settlement` pays one contract for one month: it i
 organisation's confirmed purchased-service records and keeps, per record, whether it was billed and why
 not (`SettlementRecord`), and per item the quantity, price and amount (`SettlementLine`).
 
-Money is Decimal, yuan to the fen. The one rounding place is `services.purchasing.settlements.line_amount` (per line,
+Money is Decimal, yuan to the fen. The one rounding place is `services.purchasing.rules.line_amount` (per line,
 ROUND_HALF_UP); the settlement total is the sum of its line amounts. All the rules live in
 services/purchasing.py; this module holds fields and constraints.
 """

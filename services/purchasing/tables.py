@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from services.purchasing.models import PurchaseContract
-from services.purchasing.settlements import BUDGET_WARNING_RATIO
+from services.purchasing.rules import BUDGET_WARNING_RATIO
 
 
 def _percent(record) -> int:

@@ -27,7 +27,10 @@ from portal.models import AuditAction
 from portal.scoping import NO_ROLE, is_staff_user
 from portal.scoping import no_store as _no_store
 from portal.tables import AuditedExportMixin
-from services.purchasing import settlements as ops
+from services.purchasing import contracts as contracts
+from services.purchasing import rules as purchasing_rules
+from services.purchasing import selectors as purchasing_reads
+from services.purchasing import settlements as settlements
 from services.purchasing.forms import (
     ContractFilter,
     ContractForm,
@@ -66,9 +69,9 @@ def contracts_listed(user):
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return ops.spend_by_contract(ops.contracts_for(user).select_related("organisation", "region")).annotate(
-        waiting=Coalesce(Subquery(waiting, output_field=IntegerField()), Value(0))
-    )
+    return purchasing_reads.spend_by_contract(
+        purchasing_reads.contracts_for(user).select_related("organisation", "region")
+    ).annotate(waiting=Coalesce(Subquery(waiting, output_field=IntegerField()), Value(0)))
 
 
 # --- contracts -------------------------------------------------------------------------------------
@@ -96,7 +99,7 @@ class ContractListView(LoginRequiredMixin, ExportMixin, SingleTableMixin, Filter
         query = self.request.GET.copy()
         query.pop("page", None)
         context["export_query"] = query.urlencode()
-        context["can_create"] = ops.may_manage_contracts(self.request.user)
+        context["can_create"] = purchasing_rules.may_manage_contracts(self.request.user)
         return context
 
 
@@ -109,8 +112,8 @@ class ContractExportView(AuditedExportMixin, ContractListView):
 
 
 def _contract_form(request, contract: PurchaseContract | None):
-    if not ops.may_manage_contracts(request.user):
-        raise PermissionDenied(ops.NOT_OFFICER)
+    if not purchasing_rules.may_manage_contracts(request.user):
+        raise PermissionDenied(purchasing_rules.NOT_OFFICER)
     instance = contract or PurchaseContract()
     initial_lines = line_initial(contract) if contract else []
     form = ContractForm(request.POST or None, instance=instance, user=request.user)
@@ -120,7 +123,9 @@ def _contract_form(request, contract: PurchaseContract | None):
         if form.is_valid() and formset.is_valid():
             saved = form.save(commit=False)
             try:
-                ops.contract_save(actor=request.user, contract=saved, lines=formset_lines(formset), request=request)
+                contracts.contract_save(
+                    actor=request.user, contract=saved, lines=formset_lines(formset), request=request
+                )
             except ValidationError as exc:
                 form.add_error(None, exc)
             except PermissionDenied as exc:
@@ -140,29 +145,31 @@ def contract_create(request):
 
 @login_required
 def contract_edit(request, pk: int):
-    contract = ops.contract_visible(user=request.user, pk=pk)
-    if not ops.is_buyer_officer(request.user, contract.region):
-        raise PermissionDenied(ops.NOT_OFFICER)
+    contract = purchasing_reads.contract_visible(user=request.user, pk=pk)
+    if not purchasing_rules.is_buyer_officer(request.user, contract.region):
+        raise PermissionDenied(purchasing_rules.NOT_OFFICER)
     return _contract_form(request, contract)
 
 
 @login_required
 def contract_detail(request, pk: int):
-    contract = ops.contract_visible(user=request.user, pk=pk)
+    contract = purchasing_reads.contract_visible(user=request.user, pk=pk)
     lines = contract.lines.select_related("service_item__category").order_by("pk")
     settlements = contract.settlements.select_related("submitted_by", "approved_by").order_by("-month")
     user = request.user
-    may_build = ops.is_provider_admin(user, contract) or ops.is_buyer_officer(user, contract.region)
+    may_build = purchasing_rules.is_provider_admin(user, contract) or purchasing_rules.is_buyer_officer(
+        user, contract.region
+    )
     context = {
         "contract": contract,
         "lines": lines,
         "settlements": settlements,
-        "budget": ops.budget_state(contract),
+        "budget": purchasing_reads.budget_state(contract),
         "month_form": MonthForm(),
-        "months": ops.contract_months(contract),
-        "default_month": ops.default_month(contract),
+        "months": purchasing_rules.contract_months(contract),
+        "default_month": purchasing_rules.default_month(contract),
         "may_build": may_build,
-        "may_edit": ops.is_buyer_officer(user, contract.region),
+        "may_edit": purchasing_rules.is_buyer_officer(user, contract.region),
     }
     return _no_store(render(request, "services/purchasing/contract_detail.html", context))
 
@@ -173,7 +180,7 @@ def contract_detail(request, pk: int):
 @login_required
 @require_POST
 def settlement_build(request, pk: int):
-    contract = ops.contract_visible(user=request.user, pk=pk)
+    contract = purchasing_reads.contract_visible(user=request.user, pk=pk)
     form = MonthForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -181,7 +188,7 @@ def settlement_build(request, pk: int):
                 messages.error(request, error)
         return redirect("services:contract-detail", pk=contract.pk)
     try:
-        settlement = ops.settlement_build(
+        settlement = settlements.settlement_build(
             actor=request.user, contract=contract, month=form.cleaned_data["month"], request=request
         )
     except ValidationError as exc:
@@ -197,15 +204,17 @@ def settlement_build(request, pk: int):
 def _settlement_context(request, settlement: Settlement) -> dict:
     contract = settlement.contract
     user = request.user
-    officer = ops.is_buyer_officer(user, contract.region)
-    provider = ops.is_provider_admin(user, contract)
-    excluded = Paginator(ops.excluded_entries(settlement), EXCLUDED_PER_PAGE).get_page(request.GET.get("page"))
+    officer = purchasing_rules.is_buyer_officer(user, contract.region)
+    provider = purchasing_rules.is_provider_admin(user, contract)
+    excluded = Paginator(purchasing_reads.excluded_entries(settlement), EXCLUDED_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     return {
         "settlement": settlement,
         "contract": contract,
-        "lines": ops.settlement_lines(settlement),
+        "lines": purchasing_reads.settlement_lines(settlement),
         "excluded": excluded,
-        "budget": ops.budget_state(contract),
+        "budget": purchasing_reads.budget_state(contract),
         "may_submit": provider and settlement.status == SettlementStatus.DRAFT and settlement.built_at,
         "may_rebuild": (provider or officer) and settlement.status == SettlementStatus.DRAFT,
         "may_review": officer and not provider and settlement.status == SettlementStatus.SUBMITTED,
@@ -218,7 +227,7 @@ def _settlement_context(request, settlement: Settlement) -> dict:
 
 @login_required
 def settlement_detail(request, pk: int):
-    settlement = ops.settlement_visible(user=request.user, pk=pk)
+    settlement = purchasing_reads.settlement_visible(user=request.user, pk=pk)
     audit.record(AuditAction.VIEW, request=request, obj=settlement, changes={"page": request.GET.get("page", "1")})
     return _no_store(
         render(request, "services/purchasing/settlement_detail.html", _settlement_context(request, settlement))
@@ -227,7 +236,7 @@ def settlement_detail(request, pk: int):
 
 def _act(request, pk: int, action) -> HttpResponse:
     """Run one state change; a refusal is shown as a message and changes nothing."""
-    settlement = ops.settlement_visible(user=request.user, pk=pk)
+    settlement = purchasing_reads.settlement_visible(user=request.user, pk=pk)
     try:
         text = action(settlement)
     except ValidationError as exc:
@@ -243,7 +252,9 @@ def _act(request, pk: int, action) -> HttpResponse:
 @require_POST
 def settlement_rebuild(request, pk: int):
     def run(settlement):
-        ops.settlement_build(actor=request.user, contract=settlement.contract, month=settlement.month, request=request)
+        settlements.settlement_build(
+            actor=request.user, contract=settlement.contract, month=settlement.month, request=request
+        )
         return gettext("The settlement is built again from the confirmed records.")
 
     return _act(request, pk, run)
@@ -253,7 +264,7 @@ def settlement_rebuild(request, pk: int):
 @require_POST
 def settlement_submit(request, pk: int):
     def run(settlement):
-        ops.settlement_submit(actor=request.user, settlement=settlement, request=request)
+        settlements.settlement_submit(actor=request.user, settlement=settlement, request=request)
         return gettext("The settlement is submitted to the county for approval.")
 
     return _act(request, pk, run)
@@ -263,7 +274,7 @@ def settlement_submit(request, pk: int):
 @require_POST
 def settlement_approve(request, pk: int):
     def run(settlement):
-        ops.settlement_approve(actor=request.user, settlement=settlement, request=request)
+        settlements.settlement_approve(actor=request.user, settlement=settlement, request=request)
         return gettext("The settlement is approved; its records are settled and locked.")
 
     return _act(request, pk, run)
@@ -276,7 +287,7 @@ def settlement_reject(request, pk: int):
 
     def run(settlement):
         reason = form.cleaned_data["reason"] if form.is_valid() else ""
-        ops.settlement_reject(actor=request.user, settlement=settlement, reason=reason, request=request)
+        settlements.settlement_reject(actor=request.user, settlement=settlement, reason=reason, request=request)
         return gettext("The settlement is returned to the provider as a draft.")
 
     return _act(request, pk, run)
@@ -289,9 +300,9 @@ def settlement_paid(request, pk: int):
 
     def run(settlement):
         if not form.is_valid():
-            raise ValidationError(ops.VOUCHER_REQUIRED, code="voucher_required")
+            raise ValidationError(purchasing_rules.VOUCHER_REQUIRED, code="voucher_required")
         data = form.cleaned_data
-        ops.settlement_mark_paid(
+        settlements.settlement_mark_paid(
             actor=request.user,
             settlement=settlement,
             paid_on=data["paid_on"],
@@ -305,8 +316,8 @@ def settlement_paid(request, pk: int):
 
 @login_required
 def settlement_export(request, pk: int):
-    settlement = ops.settlement_visible(user=request.user, pk=pk)
-    content = ops.settlement_xlsx(settlement)
+    settlement = purchasing_reads.settlement_visible(user=request.user, pk=pk)
+    content = purchasing_reads.settlement_xlsx(settlement)
     audit.record(AuditAction.EXPORT, request=request, obj=settlement, changes={"format": "xlsx"})
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     name = f"settlement-{settlement.contract_id}-{settlement.month:%Y-%m}.xlsx"
@@ -316,13 +327,13 @@ def settlement_export(request, pk: int):
 
 @login_required
 def settlement_print(request, pk: int):
-    settlement = ops.settlement_visible(user=request.user, pk=pk)
+    settlement = purchasing_reads.settlement_visible(user=request.user, pk=pk)
     audit.record(AuditAction.VIEW, request=request, obj=settlement, changes={"print": True})
     context = {
         "settlement": settlement,
         "contract": settlement.contract,
-        "lines": ops.settlement_lines(settlement),
-        "excluded": ops.excluded_entries(settlement)[:500],
+        "lines": purchasing_reads.settlement_lines(settlement),
+        "excluded": purchasing_reads.excluded_entries(settlement)[:500],
         "excluded_count": settlement.excluded_count,
     }
     return _no_store(render(request, "services/purchasing/settlement_print.html", context))

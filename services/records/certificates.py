@@ -27,8 +27,8 @@ from django.utils.translation import gettext_lazy as _
 from portal import audit
 from portal.identity import mask_resident_id
 from portal.models import AuditAction
-from services.records.actions import certificate_records, signed_minutes
 from services.records.models import Certificate, hours_display
+from services.records.selectors import certificate_records, signed_minutes
 
 NO_HOURS = _("There are no confirmed volunteer hours in this period; nothing to certify.")
 PERIOD_ORDER = _("The end of the period must not be before its start.")

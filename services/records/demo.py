@@ -3,7 +3,7 @@ for the elder he is paired with, the liaison 马兰花 (13900000001) confirms it
 certificate PDF opens.
 
 - confirmed records for his paired elder over the last four months (the older ones vouched for by the
-  liaison's confirmation, the pairing being newer), each passing services.records.actions.check_record as of the day
+  liaison's confirmation, the pairing being newer), each passing services.records.rules.check_record as of the day
   it was logged (the working-day deadline is measured from then);
 - one submitted record from two days ago, waiting for the liaison;
 - a training, an award and an evaluation from the demo elder association (大营村老年协会).
@@ -23,8 +23,8 @@ from django.utils import timezone
 from portal.models import User
 from services.models import ServiceItem
 from services.pairing.models import Pairing, PairingStatus
-from services.records.actions import check_record
 from services.records.models import RecordKind, RecordStatus, ServiceRecord
+from services.records.rules import check_record
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ Who sees what:
   service under the organisation and the training, awards and evaluations it entered, with the ID masked.
   Another unit's entries are not its business.
 Who corrects what: the unit that recorded the entry — the organisation's admins, or for service vouched for
-by the village liaison without an organisation, that village's liaison (services.records.actions.may_reverse).
+by the village liaison without an organisation, that village's liaison (services.records.selectors.may_reverse).
 """
 
 import datetime
@@ -27,7 +27,8 @@ from portal import audit
 from portal.identity import mask_resident_id
 from portal.models import AuditAction, RoleKind
 from portal.scoping import can_write, scope_queryset
-from services.records import actions as hours
+from services.records import actions as record_actions
+from services.records import rules as record_rules
 from services.records.models import LOCKED_STATUSES, RecordKind, RecordStatus, ServiceRecord, hours_display
 from volunteers.models import Membership, MembershipStatus, Organisation, VolunteerProfile
 from volunteers.models_record import (
@@ -313,7 +314,7 @@ def correction_create(
         if record.status not in LOCKED_STATUSES:
             raise ValidationError(NOT_CORRECTABLE, code="not_correctable")
         if ServiceRecord.objects.filter(reverses=record).exists():
-            raise ValidationError(hours.ALREADY_REVERSED, code="already_reversed")
+            raise ValidationError(record_rules.ALREADY_REVERSED, code="already_reversed")
         fields = {"record": record, **_unit_for_record(record)}
     elif target in ENTRY_MODELS:
         entry = ENTRY_MODELS[target].objects.filter(pk=entry_pk, volunteer=volunteer).first()
@@ -429,7 +430,7 @@ def correction_accept(
 
     A service record: a reversal (services.records.actions.record_reverse), then — unless `changes` is None, meaning
     the service did not happen — a corrected entry with the changed fields, confirmed by the actor and held
-    to every rule of services.records.actions.check_record (measured from when the original was logged).
+    to every rule of services.records.rules.check_record (measured from when the original was logged).
     Training, awards, evaluations: the changed fields are saved, before and after audited.
     Personal details are kept by the volunteer on their profile: accepting records the unit's agreement.
     """
@@ -438,7 +439,7 @@ def correction_accept(
     if locked.target == CorrectionTarget.RECORD:
         original = ServiceRecord.objects.select_for_update().get(pk=locked.record_id)
         reason = str(CORRECTION_REVERSAL) % {"pk": locked.pk, "wrong": locked.wrong[:200]}
-        hours.record_reverse(actor=actor, record=original, reason=reason[:300], request=request)
+        record_actions.record_reverse(actor=actor, record=original, reason=reason[:300], request=request)
         if changes is not None:
             corrected = _corrected_entry(actor=actor, original=original, changes=changes, request=request)
     elif locked.target in ENTRY_MODELS:
@@ -491,7 +492,7 @@ def _corrected_entry(*, actor, original: ServiceRecord, changes: dict, request=N
     for name in RECORD_FIELDS:
         if name in changes:
             setattr(record, name, changes[name])
-    hours.check_record(record)
+    record_rules.check_record(record)
     record.full_clean(exclude=["minutes", "recorded_by", "giver", "created_at"], validate_constraints=False)
     record.save()
     # created_at is auto_now_add: the insert stamped "now"; store the value check_record was given.

@@ -29,8 +29,8 @@ from portal import audit
 from portal.models import AuditAction
 from portal.phone import clean_phone
 from portal.scoping import no_store
-from services.records import actions as hours
 from services.records import dossier, family_confirm
+from services.records import selectors as record_reads
 from services.records.dossier_forms import ENTRY_FORMS, CorrectionForm, DecisionForm, RecordCorrectionForm
 from services.records.models import COUNTED_STATUSES, RecordKind, ServiceRecord
 from volunteers.models import Membership, MembershipStatus
@@ -428,8 +428,8 @@ def _photo_type(head: bytes) -> str | None:
 
 @login_required
 def record_photo(request, pk: int):
-    """The record's photo, to those who may see the record (services.records.actions.records_for); `?thumb=1` a small JPEG."""
-    record = hours.record_visible(user=request.user, pk=pk)
+    """The record's photo, to those who may see the record (services.records.selectors.records_for); `?thumb=1` a small JPEG."""
+    record = record_reads.record_visible(user=request.user, pk=pk)
     if not record.photo:
         raise Http404
     try:
@@ -465,7 +465,7 @@ def record_photo(request, pk: int):
 @require_POST
 def family_send(request, pk: int):
     """The giver or the liaison sends a code to a family contact of the elder."""
-    record = hours.record_visible(user=request.user, pk=pk)
+    record = record_reads.record_visible(user=request.user, pk=pk)
     contact = request.POST.get("contact", "")
     try:
         confirmation = family_confirm.send_code(

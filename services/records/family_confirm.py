@@ -9,7 +9,7 @@ valid `FAMILY_CONFIRM_TTL_MINUTES` (30), `MAX_ATTEMPTS` (5) wrong tries, spent o
 limited per record; the public page is limited per client address. A record that is no longer submitted
 (confirmed, rejected, changed to locked) cannot be confirmed by a stale code.
 
-The elder-link rule still holds: the confirmed record must pass services.records.actions.check_record, so a giver not
+The elder-link rule still holds: the confirmed record must pass services.records.rules.check_record, so a giver not
 paired with the elder still needs the liaison.
 """
 
@@ -32,8 +32,8 @@ from portal.models import AuditAction
 from portal.phone import mask_phone
 from portal.sms import send_sms
 from services.models import FamilyContact
-from services.records.actions import check_record, is_liaison_of
 from services.records.models import RecordStatus, ServiceRecord, hours_display
+from services.records.rules import check_record, is_liaison_of
 
 MAX_ATTEMPTS = 5
 MAX_SENDS_PER_RECORD = 3

@@ -13,7 +13,7 @@ from portal.models import RoleKind
 from portal.scoping import can_write, has_role, scope_queryset
 from services.catalogue.selectors import items_published
 from services.models import Elder, ServiceItem
-from services.records import actions as hours
+from services.records import rules as record_rules
 from services.records.models import RecordKind, RecordStatus, ServiceRecord
 from volunteers.models import Activity, ActivitySignup, Membership, MembershipStatus, Organisation, SignupStatus
 from volunteers.profiles import service_items_for
@@ -80,7 +80,7 @@ class RecordForm(_ServiceFields):
         self.fields["activity"].queryset = Activity.objects.filter(
             signups__user=user, signups__status=SignupStatus.SIGNED_UP, start__lte=timezone.now()
         ).order_by("-start")
-        self.fields["elder"].queryset = hours.linked_elders(user).order_by("name")
+        self.fields["elder"].queryset = record_rules.linked_elders(user).order_by("name")
         self.fields["organisation"].queryset = Organisation.objects.filter(
             memberships__user=user, memberships__status=MembershipStatus.ACTIVE
         ).order_by("name")
@@ -239,7 +239,7 @@ class RecordFilter(django_filters.FilterSet):
         self.filters["organisation"].label = _("Organisation")
 
     def filter_to_confirm(self, queryset, name, value):
-        return queryset  # the view starts from hours.records_confirmable_by when it is ticked
+        return queryset  # the view starts from record_reads.records_confirmable_by when it is ticked
 
 
 def signups_to_log(user):

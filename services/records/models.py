@@ -10,7 +10,7 @@ corrected by a *reversal*: a second record with `sign = -1` and `reverses` point
 (one reversal per original, enforced by the one-to-one link). Totals are `Sum(minutes * sign)`, so the
 original and its reversal both stay visible and cancel out; a corrected entry, if any, is a new record.
 
-All the business rules live in `services.records.actions.check_record`; this module holds fields and constraints.
+All the business rules live in `services.records.rules.check_record`; this module holds fields and constraints.
 """
 
 from django.conf import settings

@@ -18,9 +18,11 @@ from django.views.decorators.http import require_POST
 
 from portal import audit
 from portal.models import AuditAction
-from services.records import actions as hours
+from services.records import actions as record_actions
 from services.records import certificates as certs
 from services.records import family_confirm
+from services.records import rules as record_rules
+from services.records import selectors as record_reads
 from services.records.forms import (
     CertificateForm,
     GroupRecordForm,
@@ -55,7 +57,7 @@ def record_create(request):
     form = RecordForm(request.POST or None, request.FILES or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            hours.record_create(actor=request.user, giver=request.user, request=request, **form.record_data())
+            record_actions.record_create(actor=request.user, giver=request.user, request=request, **form.record_data())
         except ValidationError as exc:
             _form_error(form, exc)
         except PermissionDenied as exc:
@@ -70,7 +72,7 @@ def record_create(request):
 def record_create_group(request):
     """Proxy and group entry by an organisation admin or a village liaison."""
     if not can_proxy(request.user):
-        raise PermissionDenied(hours.NOT_PROXY)
+        raise PermissionDenied(record_rules.NOT_PROXY)
     form = GroupRecordForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -91,11 +93,11 @@ def _create_group(request, form, data):
     givers = [m.user for m in data["givers"]]
     if data.get("helper_phone"):
         givers.append(
-            hours.giver_by_phone(
+            record_actions.giver_by_phone(
                 actor=request.user, phone=data["helper_phone"], name=data.get("helper_name", ""), request=request
             )
         )
-    return hours.record_create_group(
+    return record_actions.record_create_group(
         actor=request.user,
         givers=givers,
         elders=list(data["elders"]),
@@ -108,7 +110,7 @@ def _create_group(request, form, data):
 
 @login_required
 def record_edit(request, pk: int):
-    record = hours.record_visible(user=request.user, pk=pk)
+    record = record_reads.record_visible(user=request.user, pk=pk)
     if request.user.pk not in (record.giver_id, record.recorded_by_id):
         raise Http404
     fields = ("service_item", "day", "start_time", "end_time", "place", "content", "kind")
@@ -117,11 +119,11 @@ def record_edit(request, pk: int):
         if name not in fields:
             del form.fields[name]
     if record.status != RecordStatus.SUBMITTED:
-        messages.error(request, hours.LOCKED)
+        messages.error(request, record_rules.LOCKED)
         return redirect("volunteers:record-detail", pk=pk)
     if request.method == "POST" and form.is_valid():
         try:
-            hours.record_update(actor=request.user, record=record, request=request, **form.service_data())
+            record_actions.record_update(actor=request.user, record=record, request=request, **form.service_data())
         except ValidationError as exc:
             _form_error(form, exc)
         else:
@@ -172,7 +174,11 @@ class RecordListView(ExportMixin, SingleTableMixin, FilterView):
     def get_queryset(self):
         user = self.request.user
         # "only those I can confirm" starts from the confirmable set (a subset of the visible one): one indexed filter
-        base = hours.records_confirmable_by(user) if self.request.GET.get("to_confirm") else hours.records_for(user)
+        base = (
+            record_reads.records_confirmable_by(user)
+            if self.request.GET.get("to_confirm")
+            else record_reads.records_for(user)
+        )
         return base.select_related(*LIST_RELATED)
 
     def get_table_class(self):
@@ -185,7 +191,9 @@ class RecordListView(ExportMixin, SingleTableMixin, FilterView):
         if isinstance(table, RecordTable):
             page_ids = [row.record.pk for row in table.page.object_list] if hasattr(table, "page") else []
             table.confirmable = set(
-                hours.records_confirmable_by(self.request.user).filter(pk__in=page_ids).values_list("pk", flat=True)
+                record_reads.records_confirmable_by(self.request.user)
+                .filter(pk__in=page_ids)
+                .values_list("pk", flat=True)
             )
         return table
 
@@ -213,15 +221,15 @@ class RecordListView(ExportMixin, SingleTableMixin, FilterView):
 
 @login_required
 def record_detail(request, pk: int):
-    record = hours.record_visible(user=request.user, pk=pk)
+    record = record_reads.record_visible(user=request.user, pk=pk)
     audit.record(AuditAction.VIEW, request=request, obj=record)
     context = {
         "record": record,
-        "may_confirm": record.status == RecordStatus.SUBMITTED and hours.may_confirm(request.user, record),
+        "may_confirm": record.status == RecordStatus.SUBMITTED and record_reads.may_confirm(request.user, record),
         "may_reverse": record.is_locked
         and not record.is_reversal
         and not hasattr_reversal(record)
-        and hours.may_reverse(request.user, record),
+        and record_reads.may_reverse(request.user, record),
         "may_edit": record.status == RecordStatus.SUBMITTED
         and request.user.pk in (record.giver_id, record.recorded_by_id),
         "reason_form": ReasonForm(),
@@ -235,7 +243,7 @@ def hasattr_reversal(record) -> bool:
 
 
 def _decision(request, pk: int, action):
-    record = hours.record_visible(user=request.user, pk=pk)
+    record = record_reads.record_visible(user=request.user, pk=pk)
     try:
         action(record)
     except ValidationError as exc:
@@ -250,7 +258,7 @@ def _decision(request, pk: int, action):
 @require_POST
 def record_confirm(request, pk: int):
     def act(record):
-        hours.record_confirm(actor=request.user, record=record, request=request)
+        record_actions.record_confirm(actor=request.user, record=record, request=request)
         messages.success(request, _("The record is confirmed."))
 
     return _decision(request, pk, act)
@@ -263,7 +271,7 @@ def record_reject(request, pk: int):
 
     def act(record):
         reason = form.cleaned_data["reason"] if form.is_valid() else ""
-        hours.record_reject(actor=request.user, record=record, reason=reason, request=request)
+        record_actions.record_reject(actor=request.user, record=record, reason=reason, request=request)
         messages.success(request, _("The record is rejected; the giver sees the reason."))
 
     return _decision(request, pk, act)
@@ -276,7 +284,7 @@ def record_reverse(request, pk: int):
 
     def act(record):
         reason = form.cleaned_data["reason"] if form.is_valid() else ""
-        hours.record_reverse(actor=request.user, record=record, reason=reason, request=request)
+        record_actions.record_reverse(actor=request.user, record=record, reason=reason, request=request)
         messages.success(request, _("A reversing entry is recorded; both stay visible."))
 
     return _decision(request, pk, act)
@@ -289,7 +297,7 @@ def record_confirm_bulk(request):
     if not ids:
         messages.error(request, _("Tick the records to confirm first."))
     else:
-        confirmed, problems = hours.records_confirm_bulk(actor=request.user, ids=ids, request=request)
+        confirmed, problems = record_actions.records_confirm_bulk(actor=request.user, ids=ids, request=request)
         if confirmed:
             messages.success(request, _("Confirmed now: %(count)s.") % {"count": len(confirmed)})
         for problem in problems:
@@ -306,7 +314,7 @@ def record_confirm_bulk(request):
 @login_required
 def my_hours(request):
     user = request.user
-    totals = hours.giver_totals(user=user)
+    totals = record_reads.giver_totals(user=user)
     for key in ("volunteer", "purchased", "pending"):
         totals[f"{key}_hours"] = hours_display(totals[f"{key}_minutes"])
     for row in (*totals["by_month"], *totals["by_category"]):
@@ -327,7 +335,7 @@ def my_hours(request):
         "certificate_form": CertificateForm(),
         "can_proxy": can_proxy(user),
         "star_range": range(5),
-        "thresholds": hours.star_thresholds(),
+        "thresholds": record_rules.star_thresholds(),
     }
     return _no_store(render(request, "services/records/my_hours.html", context))
 
@@ -396,7 +404,7 @@ def record_totals(request):
     year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= 2100 else timezone.localdate().year
     county_rows = []
     if is_staff_user(request.user):
-        county_rows = list(hours.county_monthly_totals(user=request.user, year=year))
+        county_rows = list(record_reads.county_monthly_totals(user=request.user, year=year))
         names = dict(
             Region.objects.filter(code__in={f"{r['county']}000000" for r in county_rows}).values_list("code", "name")
         )
@@ -405,7 +413,7 @@ def record_totals(request):
             row["hours"] = hours_display(row["minutes"])
     organisations = []
     for organisation in admin_organisations(request.user)[:20]:
-        rows = hours.organisation_totals(organisation=organisation)
+        rows = record_reads.organisation_totals(organisation=organisation)
         for row in rows:
             row["hours"] = hours_display(row["minutes"])
         organisations.append((organisation, rows))

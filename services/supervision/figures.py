@@ -565,12 +565,12 @@ def service_hours(user, prefix: str, *, period: Period) -> tuple[list[HoursRow],
 
 def purchasing_spend(user, prefix: str, *, period: Period) -> dict | None:
     """Purchasing contracts bought by the area (its county or townships) that run in the period: budget,
-    spent to date (approved and paid settlements, `services.purchasing.settlements.spend_by_contract`) and spent on the
+    spent to date (approved and paid settlements, `services.purchasing.selectors.spend_by_contract`) and spent on the
     months of the period. One query (two correlated subqueries). None if purchasing is not installed.
     """
     try:
         from services.purchasing.models import SPENT_STATUSES, PurchaseContract, Settlement
-        from services.purchasing.settlements import spend_by_contract
+        from services.purchasing.selectors import spend_by_contract
     except ImportError:  # the purchasing topic is optional for the dashboard
         return None
     low, high = prefix_range(prefix)

@@ -280,7 +280,7 @@ def supervision_export(request):
     audit.record(
         AuditAction.EXPORT,
         request=request,
-        object_type="services.supervision.figures",
+        object_type="services.supervision",
         object_id=region.code,
         object_repr=f"supervision {region.name} {period.start}–{period.end} (xlsx)",
         changes={"region": region.code, "start": period.start.isoformat(), "end": period.end.isoformat()},

@@ -13,7 +13,7 @@ from django.utils import timezone
 from portal.models import Region
 from services.catalogue.selectors import categories_ensure
 from services.models import ServiceItem, ServiceRecord
-from services.purchasing import settlements as ops
+from services.purchasing import settlements as settlements
 from services.purchasing.models import ContractLine, PurchaseContract, Unit
 from services.records.models import RecordKind, RecordStatus
 from services.tests.factories_care import make_elder
@@ -163,4 +163,4 @@ def world(county_officer):
 
 
 def build(world, month=MONTH, actor=None):
-    return ops.settlement_build(actor=actor or world.admin, contract=world.contract, month=month)
+    return settlements.settlement_build(actor=actor or world.admin, contract=world.contract, month=month)

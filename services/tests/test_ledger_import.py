@@ -13,7 +13,8 @@ from django.utils import translation
 
 from portal.identity import INVALID_CHECK
 from portal.models import AuditEvent, Region
-from services.ledger import imports as ledger_import
+from services.ledger import imports as imports
+from services.ledger import spreadsheet as spreadsheet
 from services.ledger.models import Elder, ElderChange, ImportJob, ImportStatus
 from services.tests.factories_ledger import ElderFactory, make_id_number
 
@@ -156,10 +157,10 @@ def test_row_errors_listed_and_nothing_written(lclient):
     with translation.override("zh-hans"):
         assert str(INVALID_CHECK) in by_row[4]
     with translation.override("zh-hans"):
-        assert str(ledger_import.ROW_DUPLICATE_IN_FILE % {"row": 3}) in by_row[5]
-        assert str(ledger_import.ROW_DUPLICATE_ELSEWHERE) in by_row[10]
-        assert str(ledger_import.ROW_BAD_DATE % {"value": "1945-02-30"}) in by_row[8]
-        assert str(ledger_import.ROW_SEX_MISMATCH) in by_row[9]
+        assert str(imports.ROW_DUPLICATE_IN_FILE % {"row": 3}) in by_row[5]
+        assert str(imports.ROW_DUPLICATE_ELSEWHERE) in by_row[10]
+        assert str(imports.ROW_BAD_DATE % {"value": "1945-02-30"}) in by_row[8]
+        assert str(imports.ROW_SEX_MISMATCH) in by_row[9]
     assert 6 in by_row and 7 in by_row  # unknown village; no village and no default
     assert 8 in by_row and 9 in by_row and 10 in by_row
     html = lclient.get(response.url).content.decode()
@@ -218,7 +219,7 @@ def test_fifty_megabyte_file_refused_before_parsing(lclient, monkeypatch):
     def boom(**kwargs):
         raise AssertionError("parsed a file that is too large")
 
-    monkeypatch.setattr(ledger_import, "parse_file", boom)
+    monkeypatch.setattr(spreadsheet, "parse_file", boom)
     big = SimpleUploadedFile("big.csv", b"a" * (50 * 1024 * 1024))
     response = lclient.post(reverse("services:elder-import"), {"file": big})
     assert response.status_code == 400
@@ -228,7 +229,7 @@ def test_fifty_megabyte_file_refused_before_parsing(lclient, monkeypatch):
 
 def test_gbk_without_utf8_and_bad_encoding_message():
     content = "姓名,身份证号,村\n马兰,1,大营村\n".encode("gb18030")
-    parsed = ledger_import.parse_file(content=content, filename="a.csv")
+    parsed = spreadsheet.parse_file(content=content, filename="a.csv")
     assert parsed.rows[0][1]["name"] == "马兰"
 
 
@@ -264,7 +265,7 @@ def test_progress_page_refreshes_while_running(lclient, liaison):
     job = ImportJob.objects.create(created_by=liaison, filename="big.xlsx", total=10000, status=ImportStatus.RUNNING)
     from django.core.cache import cache
 
-    cache.set(ledger_import.progress_key(job.pk), 2500)
+    cache.set(imports.progress_key(job.pk), 2500)
     html = lclient.get(reverse("services:elder-import-job", args=[job.pk])).content.decode()
     assert 'http-equiv="refresh"' in html and "2500" in html and "25%" in html
 
@@ -280,8 +281,8 @@ def test_large_file_runs_in_background(lclient, monkeypatch, settings, django_ca
         def start(self):
             self.target()
 
-    monkeypatch.setattr(ledger_import.threading, "Thread", InlineThread)
-    monkeypatch.setattr(ledger_import.connection, "close", lambda: None)  # the test's own connection stays open
+    monkeypatch.setattr(imports.threading, "Thread", InlineThread)
+    monkeypatch.setattr(imports.connection, "close", lambda: None)  # the test's own connection stays open
     with django_capture_on_commit_callbacks(execute=True):
         response = _upload(lclient, xlsx_bytes([_row(i) for i in range(1, 6)]))
     job = ImportJob.objects.get()

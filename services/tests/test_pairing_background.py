@@ -14,7 +14,9 @@ from django.utils import timezone
 
 from portal.models import Region
 from services.models import MatchRun
-from services.pairing import lifecycle as ops
+from services.pairing import lifecycle as lifecycle
+from services.pairing import rules as pairing_rules
+from services.pairing import runs as match_runs
 from services.pairing.models import MatchRunStatus, PairingStatus
 from services.tests.factories_care import make_key_elder
 from services.tests.test_pairing_services import COUNTY, TOWNSHIP, VILLAGE, make_giver, need, region
@@ -53,14 +55,14 @@ def test_progress_page_refreshes_without_js_and_status_is_json(officer_client, t
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
     assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in html
     assert '<progress max="100" value="40"' in html
-    assert str(ops.RUN_STAGES["scoring"]) in html
+    assert str(pairing_rules.RUN_STAGES["scoring"]) in html
     status = officer_client.get(reverse("services:match-status", args=[run.pk]))
     assert status["Content-Type"] == "application/json" and "no-store" in status["Cache-Control"]
     assert status.json() == {
         "status": "running",
         "finished": False,
         "progress": 40,
-        "stage": str(ops.RUN_STAGES["scoring"]),
+        "stage": str(pairing_rules.RUN_STAGES["scoring"]),
         "url": reverse("services:match-proposals", args=[run.pk]),
     }
     # accepting while it runs chooses nothing
@@ -85,13 +87,13 @@ def test_status_of_another_areas_run_is_404(client, township_officer, liaison):
 def test_a_failing_run_shows_a_message_not_a_500(officer_client, monkeypatch):
     need(make_key_elder())
     make_giver()
-    earlier = ops.match_run(region=region(TOWNSHIP), user=None)
+    earlier = match_runs.match_run(region=region(TOWNSHIP), user=None)
     kept = set(earlier.pairings.values_list("pk", flat=True))
 
     def broken(*args, **kwargs):
         raise RuntimeError("solver exploded")
 
-    monkeypatch.setattr(ops.matching, "assign", broken)
+    monkeypatch.setattr(lifecycle.matching, "assign", broken)
     response = officer_client.post(reverse("services:match-run"), {"region": TOWNSHIP})
     run = MatchRun.objects.latest("pk")
     assert run.status == MatchRunStatus.FAILED and "solver exploded" in run.message and run.stage == "failed"
@@ -108,26 +110,30 @@ def test_overlapping_run_is_refused_while_one_works(officer_client, county_offic
     for code in (TOWNSHIP, VILLAGE, COUNTY):  # the same area, inside it, around it
         actor = county_officer if code == COUNTY else township_officer
         with pytest.raises(ValidationError) as exc:
-            ops.match_start(region=region(code), user=actor)
-        assert exc.value.messages == [str(ops.RUN_BUSY)]
+            match_runs.match_start(region=region(code), user=actor)
+        assert exc.value.messages == [str(pairing_rules.RUN_BUSY)]
     response = officer_client.post(reverse("services:match-run"), {"region": TOWNSHIP})
     assert response.status_code == 400 and MatchRun.objects.count() == 1
     # another township of the county is not held
-    other = ops.match_start(region=region(OTHER_TOWNSHIP), user=county_officer)
+    other = match_runs.match_start(region=region(OTHER_TOWNSHIP), user=county_officer)
     assert other.status == "done"
     # a run left running by a dead worker stops holding the area after RUN_STALE_AFTER
-    MatchRun.objects.filter(pk=busy.pk).update(created_at=timezone.now() - ops.RUN_STALE_AFTER - datetime.timedelta(1))
-    again = ops.match_start(region=region(TOWNSHIP), user=township_officer)
+    MatchRun.objects.filter(pk=busy.pk).update(
+        created_at=timezone.now() - pairing_rules.RUN_STALE_AFTER - datetime.timedelta(1)
+    )
+    again = match_runs.match_start(region=region(TOWNSHIP), user=township_officer)
     busy.refresh_from_db()
-    assert busy.status == MatchRunStatus.FAILED and busy.message == str(ops.RUN_STALE) and again.status == "done"
+    assert (
+        busy.status == MatchRunStatus.FAILED and busy.message == str(pairing_rules.RUN_STALE) and again.status == "done"
+    )
 
 
 @pytest.mark.django_db
 def test_replayed_execute_does_nothing(township_officer):
     need(make_key_elder())
     make_giver()
-    run = ops.match_run(region=region(TOWNSHIP), user=township_officer)
-    assert ops.match_execute(run.pk).chosen == run.chosen
+    run = match_runs.match_run(region=region(TOWNSHIP), user=township_officer)
+    assert match_runs.match_execute(run.pk).chosen == run.chosen
     assert run.pairings.count() == 1 and MatchRun.objects.count() == 1
 
 
@@ -176,11 +182,11 @@ def test_two_officers_starting_at_once_get_one_run(monkeypatch):
     from conftest import _staff
 
     officers = [_staff("township_officer", TOWNSHIP), _staff("county_officer", COUNTY)]
-    monkeypatch.setattr(ops, "_start_thread", lambda pk: None)  # keep the run queued: it holds the area
+    monkeypatch.setattr(match_runs, "_start_thread", lambda pk: None)  # keep the run queued: it holds the area
     area = region(TOWNSHIP)
 
     def press(officer):
-        ops.match_start(region=area, user=officer, background=True)
+        match_runs.match_start(region=area, user=officer, background=True)
         return "started"
 
     outcomes = race(press, officers)

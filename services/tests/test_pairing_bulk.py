@@ -8,7 +8,9 @@ from django.urls import reverse
 
 from portal.models import AuditEvent, Region
 from services.models import Pairing
-from services.pairing import lifecycle as ops
+from services.pairing import lifecycle as lifecycle
+from services.pairing import rules as pairing_rules
+from services.pairing import runs as match_runs
 from services.pairing.models import PairingStatus
 from services.tests.factories_care import make_key_elder
 from services.tests.test_pairing_services import TOWNSHIP, VILLAGE, make_giver, need, proposal, region
@@ -20,7 +22,7 @@ def make_run(officer, elders: int, givers: int, places: int = 2):
         need(make_key_elder())
     for _ in range(givers):
         make_giver(max_elders=places)
-    return ops.match_run(region=region(TOWNSHIP), user=officer)
+    return match_runs.match_run(region=region(TOWNSHIP), user=officer)
 
 
 def accept_all_queries(client, run, django_assert_max_num_queries, limit=None):
@@ -50,7 +52,7 @@ def test_accept_all_queries_do_not_depend_on_the_number_of_proposals(
         accept_all_queries(client, big, django_assert_max_num_queries, limit=few)
     assert big.pairings.filter(status=PairingStatus.ACTIVE).count() == 12
     assert len(outbox) == 6  # one per giver, not one per pairing
-    events = AuditEvent.objects.filter(object_type="services.pairing.lifecycle", action="change")
+    events = AuditEvent.objects.filter(object_type="services.pairing", action="change")
     assert events.count() == 14 and all(e.actor_id == township_officer.pk for e in events)
     assert all(e.changes == {"status": ["proposed", "active"]} for e in events)
 
@@ -73,21 +75,21 @@ def test_bulk_accept_refuses_per_proposal_and_replay_changes_nothing(township_of
     gone.is_active = False
     gone.save(update_fields=["is_active"])
     proposals = list(Pairing.objects.filter(pk__in=[p.pk for p in proposals]).order_by("pk"))
-    accepted, refused = ops.pairings_accept(actor=township_officer, pairings=proposals)
+    accepted, refused = lifecycle.pairings_accept(actor=township_officer, pairings=proposals)
     assert [p.pk for p in accepted] == [proposals[0].pk, proposals[2].pk]
     assert [(p.pk, text) for p, text in refused] == [
-        (proposals[1].pk, str(ops.GIVER_FULL)),
-        (proposals[3].pk, str(ops.ELDER_NOT_ACTIVE)),
-        (proposals[4].pk, str(ops.GIVER_INACTIVE)),
+        (proposals[1].pk, str(pairing_rules.GIVER_FULL)),
+        (proposals[3].pk, str(pairing_rules.ELDER_NOT_ACTIVE)),
+        (proposals[4].pk, str(pairing_rules.GIVER_INACTIVE)),
     ]
     statuses = dict(Pairing.objects.values_list("pk", "status"))
     assert [statuses[p.pk] for p in proposals] == ["active", "proposed", "active", "proposed", "proposed"]
     # replayed: nothing changes, each is refused as no longer proposed
-    again, refused = ops.pairings_accept(actor=township_officer, pairings=proposals[:1] + proposals[2:3])
-    assert again == [] and {text for _, text in refused} == {str(ops.NOT_PROPOSED)}
+    again, refused = lifecycle.pairings_accept(actor=township_officer, pairings=proposals[:1] + proposals[2:3])
+    assert again == [] and {text for _, text in refused} == {str(pairing_rules.NOT_PROPOSED)}
     # a liaison may not accept
-    accepted, refused = ops.pairings_accept(actor=liaison, pairings=[proposals[1]])
-    assert accepted == [] and refused == [(proposals[1], str(ops.READ_ONLY))]
+    accepted, refused = lifecycle.pairings_accept(actor=liaison, pairings=[proposals[1]])
+    assert accepted == [] and refused == [(proposals[1], str(pairing_rules.READ_ONLY))]
     assert Pairing.objects.get(pk=proposals[1].pk).status == "proposed"
 
 
@@ -103,9 +105,9 @@ def test_two_officers_accepting_for_one_giver_at_once_do_not_overfill_it():
     proposals = [proposal(make_key_elder(), giver), proposal(make_key_elder(), giver)]
 
     def press(officer, pairing):
-        accepted, refused = ops.pairings_accept(actor=officer, pairings=[pairing])
+        accepted, refused = lifecycle.pairings_accept(actor=officer, pairings=[pairing])
         return "accepted" if accepted else refused[0][1]
 
     outcomes = race(press, zip(officers, proposals, strict=True))
-    assert outcomes == sorted(["accepted", str(ops.GIVER_FULL)])
+    assert outcomes == sorted(["accepted", str(pairing_rules.GIVER_FULL)])
     assert Pairing.objects.filter(giver_user=giver, status=PairingStatus.ACTIVE).count() == 1

@@ -7,7 +7,9 @@ from django.urls import reverse
 
 from portal.models import AuditEvent
 from services.models import Pairing
-from services.pairing import lifecycle as ops
+from services.pairing import lifecycle as lifecycle
+from services.pairing import rules as pairing_rules
+from services.pairing import runs as match_runs
 from services.pairing.models import PairingStatus
 from services.tests.factories_care import OTHER_TOWNSHIP_VILLAGE, make_key_elder
 from services.tests.test_pairing_services import COUNTY, OTHER_COUNTY_VILLAGE, TOWNSHIP, make_giver, need, region
@@ -38,7 +40,7 @@ def test_organisation_offering_places_is_proposed_accepted_and_its_admins_told(
     for e in elders:
         need(e, "jingshen-weijie")  # 老年协会 offers 精神慰藉 by its kind
 
-    run = ops.match_run(region=region(TOWNSHIP), user=township_officer)
+    run = match_runs.match_run(region=region(TOWNSHIP), user=township_officer)
     assert run.status == "done" and run.inputs["organisations"] == 1
     proposals = list(run.pairings.all())
     assert len(proposals) == 2  # its two places
@@ -66,20 +68,20 @@ def test_organisation_offering_places_is_proposed_accepted_and_its_admins_told(
     assert not any(name in client.get(reverse("services:pairing-mine")).content.decode() for name in paired)
 
     # full: the next run proposes nobody to it, and accepting beyond its places is refused
-    rerun = ops.match_run(region=region(TOWNSHIP), user=township_officer)
+    rerun = match_runs.match_run(region=region(TOWNSHIP), user=township_officer)
     assert not rerun.pairings.filter(giver_organisation=org).exists()
 
 
 def test_accepting_beyond_an_organisations_places_is_refused(township_officer):
     org = offering(places=1)
     first, second = make_key_elder(), make_key_elder()
-    a = ops.pairing_propose(actor=township_officer, elder=first, giver_organisation=org)
-    b = ops.pairing_propose(actor=township_officer, elder=second, giver_organisation=org)
-    accepted, refused = ops.pairings_accept(actor=township_officer, pairings=[a, b])
-    assert accepted == [a] and refused == [(b, str(ops.GIVER_FULL))]
+    a = lifecycle.pairing_propose(actor=township_officer, elder=first, giver_organisation=org)
+    b = lifecycle.pairing_propose(actor=township_officer, elder=second, giver_organisation=org)
+    accepted, refused = lifecycle.pairings_accept(actor=township_officer, pairings=[a, b])
+    assert accepted == [a] and refused == [(b, str(pairing_rules.GIVER_FULL))]
     # an organisation that offers no places to the matching can still be paired by hand, without a limit
     Organisation.objects.filter(pk=org.pk).update(pairing_capacity=0)
-    accepted, refused = ops.pairings_accept(actor=township_officer, pairings=[b])
+    accepted, refused = lifecycle.pairings_accept(actor=township_officer, pairings=[b])
     assert accepted == [b] and refused == []
 
 
@@ -96,7 +98,7 @@ def test_organisations_that_are_not_givers(county_officer, change):
     org = offering(places=3)
     Organisation.objects.filter(pk=org.pk).update(**change)
     need(make_key_elder(), "jingshen-weijie")
-    run = ops.match_run(region=region(COUNTY), user=county_officer)
+    run = match_runs.match_run(region=region(COUNTY), user=county_officer)
     assert run.inputs["organisations"] == 0 and run.chosen == []
 
 
@@ -108,7 +110,7 @@ def test_organisation_of_another_township_is_a_county_candidate_and_members_add_
     Membership.objects.create(organisation=org, user=helper, status="active")
     elder = make_key_elder()
     need(elder, "kangfu-huli")
-    run = ops.match_run(region=region(COUNTY), user=county_officer)
+    run = match_runs.match_run(region=region(COUNTY), user=county_officer)
     assert [r["giver"] for r in run.chosen] == [f"o{org.pk}"]
     assert "same_county" in run.chosen[0]["reasons"] and "covers:kangfu-huli" in run.chosen[0]["reasons"]
 

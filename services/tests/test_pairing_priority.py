@@ -8,8 +8,10 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.pairing import lifecycle as ops
+from services.pairing import candidates as candidates
 from services.pairing import matching, scoring
+from services.pairing import rules as pairing_rules
+from services.pairing import runs as match_runs
 
 VILLAGE_A = "640422100201"  # 大营村委会, 吉强镇
 VILLAGE_B = "640422100202"  # same township
@@ -46,7 +48,7 @@ def test_constructed_instance_where_cutting_per_elder_left_a_key_elder_out():
         scoring.GiverInput(id="g2", village_code=VILLAGE_B, skills=frozenset({"care"})),
     ]
     assert tier_counts(uncut(elders, givers), elders, givers) == (2, 0)
-    edges = ops.candidate_edges(elders, givers, per_elder=1)
+    edges = candidates.candidate_edges(elders, givers, per_elder=1)
     assert {(1, "g1"), (1, "g2"), (2, "g1"), (2, "g2"), (3, "g2")} == set(edges)
     assert tier_counts(edges, elders, givers) == (2, 0)
     chosen = matching.assign(
@@ -92,12 +94,15 @@ def populations(draw):
 @given(populations())
 def test_cut_graph_pairs_as_many_priority_elders_as_the_uncut_optimum(population):
     elders, givers, per_elder, nearby_min = population
-    saved, ops.NEARBY_MIN = ops.NEARBY_MIN, nearby_min  # small, so the township-first rule bites too
+    saved, pairing_rules.NEARBY_MIN = (
+        pairing_rules.NEARBY_MIN,
+        nearby_min,
+    )  # small, so the township-first rule bites too
     try:
-        edges = ops.candidate_edges(elders, givers, per_elder=per_elder)
-        full = ops.candidate_edges(elders, givers, per_elder=10**6)
+        edges = candidates.candidate_edges(elders, givers, per_elder=per_elder)
+        full = candidates.candidate_edges(elders, givers, per_elder=10**6)
     finally:
-        ops.NEARBY_MIN = saved
+        pairing_rules.NEARBY_MIN = saved
     assert set(edges) <= set(full)
     priority = {e.id: e.priority for e in elders}
     assert {k for k in full if priority[k[0]] != scoring.NORMAL} <= set(edges)  # no priority pair is cut
@@ -109,11 +114,11 @@ def test_cut_graph_pairs_as_many_priority_elders_as_the_uncut_optimum(population
 def test_with_the_whole_county_in_reach_the_cut_graph_matches_every_possible_pair(population):
     """NEARBY_MIN out of reach: the uncut graph is every pair that can help (scoring.score_candidates)."""
     elders, givers, per_elder, _ = population
-    saved, ops.NEARBY_MIN = ops.NEARBY_MIN, 10**6
+    saved, pairing_rules.NEARBY_MIN = pairing_rules.NEARBY_MIN, 10**6
     try:
-        edges = ops.candidate_edges(elders, givers, per_elder=per_elder)
+        edges = candidates.candidate_edges(elders, givers, per_elder=per_elder)
     finally:
-        ops.NEARBY_MIN = saved
+        pairing_rules.NEARBY_MIN = saved
     assert tier_counts(edges, elders, givers) == tier_counts(uncut(elders, givers), elders, givers)
 
 
@@ -123,18 +128,20 @@ def test_a_key_elder_left_short_by_the_township_first_rule_is_repaired_county_wi
     of the county. The repair pass scores the one left out county-wide: every 重点 elder is paired."""
     key = [
         scoring.ElderInput(id=i, village_code=VILLAGE_A, priority=scoring.KEY, needs=frozenset({"care"}))
-        for i in range(ops.NEARBY_MIN + 1)
+        for i in range(pairing_rules.NEARBY_MIN + 1)
     ]
     normal = scoring.ElderInput(id="n", village_code=OTHER_TOWNSHIP, needs=frozenset({"care"}))
     givers = [
         scoring.GiverInput(id=f"g{i}", village_code=VILLAGE_B, skills=frozenset({"care"}))
-        for i in range(ops.NEARBY_MIN)
+        for i in range(pairing_rules.NEARBY_MIN)
     ] + [scoring.GiverInput(id="far", village_code=OTHER_TOWNSHIP, skills=frozenset({"care"}))]
     elders = [*key, normal]
-    assert tier_counts(ops.candidate_edges(elders, givers), elders, givers)[0] == ops.NEARBY_MIN  # the gap
+    assert (
+        tier_counts(candidates.candidate_edges(elders, givers), elders, givers)[0] == pairing_rules.NEARBY_MIN
+    )  # the gap
     steps = []
-    _edges, chosen = ops._solve(elders, givers, set(), lambda percent, stage: steps.append(stage))
-    assert sorted(e for e, _ in chosen if e != "n") == list(range(ops.NEARBY_MIN + 1))
+    _edges, chosen = match_runs._solve(elders, givers, set(), lambda percent, stage: steps.append(stage))
+    assert sorted(e for e, _ in chosen if e != "n") == list(range(pairing_rules.NEARBY_MIN + 1))
     assert ("n", "far") not in chosen
     assert steps.count("solving") == 2  # one repair pass, no more
 
@@ -143,5 +150,5 @@ def test_the_repair_pass_leaves_alone_what_needs_no_repair():
     elders = [scoring.ElderInput(id=1, village_code=VILLAGE_A, priority=scoring.KEY, needs=frozenset({"care"}))]
     givers = [scoring.GiverInput(id="g", village_code=VILLAGE_A, skills=frozenset({"care"}))]
     steps = []
-    _edges, chosen = ops._solve(elders, givers, set(), lambda percent, stage: steps.append(stage))
+    _edges, chosen = match_runs._solve(elders, givers, set(), lambda percent, stage: steps.append(stage))
     assert chosen == [(1, "g")] and steps.count("solving") == 1

@@ -13,7 +13,12 @@ from django.utils import timezone
 from portal.models import AuditEvent, Region
 from services.catalogue.selectors import categories_ensure
 from services.models import MatchRun, Need, Pairing, ServiceCategory
-from services.pairing import lifecycle as ops
+from services.pairing import candidates as candidates
+from services.pairing import lifecycle as lifecycle
+from services.pairing import needs as needs
+from services.pairing import rules as pairing_rules
+from services.pairing import runs as match_runs
+from services.pairing import selectors as pairing_reads
 from services.pairing.models import EndReason, PairingStatus
 from services.tests.factories_care import OTHER_TOWNSHIP_VILLAGE, add_supporter, make_elder, make_key_elder
 from tests.factories import UserFactory
@@ -68,36 +73,36 @@ def proposal(elder, giver, **kwargs):
 def test_liaison_records_a_need_once_per_category(liaison):
     categories_ensure()
     elder = make_key_elder()
-    n = ops.need_record(actor=liaison, elder=elder, category=cat("jingshen-weijie"), urgency="high", note="想念子女")
+    n = needs.need_record(actor=liaison, elder=elder, category=cat("jingshen-weijie"), urgency="high", note="想念子女")
     assert n.is_open and n.recorded_by == liaison
     assert AuditEvent.objects.filter(object_type="services.need", object_id=str(n.pk), action="create").exists()
     with pytest.raises(ValidationError) as exc:
-        ops.need_record(actor=liaison, elder=elder, category=cat("jingshen-weijie"))
-    assert ops.NEED_DUPLICATE in exc.value.message_dict["category"]
+        needs.need_record(actor=liaison, elder=elder, category=cat("jingshen-weijie"))
+    assert pairing_rules.NEED_DUPLICATE in exc.value.message_dict["category"]
     assert Need.objects.filter(elder=elder).count() == 1
-    ops.need_close(actor=liaison, need=n)
-    ops.need_record(actor=liaison, elder=elder, category=cat("jingshen-weijie"))  # a new need after closing
+    needs.need_close(actor=liaison, need=n)
+    needs.need_record(actor=liaison, elder=elder, category=cat("jingshen-weijie"))  # a new need after closing
     with pytest.raises(ValidationError):
-        ops.need_close(actor=liaison, need=n)  # replayed close
+        needs.need_close(actor=liaison, need=n)  # replayed close
 
 
 def test_need_bad_input_and_scope(liaison, township_officer, supervisor):
     categories_ensure()
     elder = make_key_elder(village=OTHER_TOWNSHIP_VILLAGE)
     with pytest.raises(ValidationError) as exc:
-        ops.need_record(actor=liaison, elder=elder, category=cat("shenghuo-zhaoliao"))
-    assert exc.value.messages == [str(ops.READ_ONLY)]
+        needs.need_record(actor=liaison, elder=elder, category=cat("shenghuo-zhaoliao"))
+    assert exc.value.messages == [str(pairing_rules.READ_ONLY)]
     mine = make_key_elder()
     with pytest.raises(ValidationError):
-        ops.need_record(actor=supervisor, elder=mine, category=cat("shenghuo-zhaoliao"))
+        needs.need_record(actor=supervisor, elder=mine, category=cat("shenghuo-zhaoliao"))
     with pytest.raises(ValidationError) as exc:
-        ops.need_record(actor=liaison, elder=mine, category=cat("shenghuo-zhaoliao"), urgency="tomorrow")
-    assert ops.BAD_URGENCY in exc.value.message_dict["urgency"]
+        needs.need_record(actor=liaison, elder=mine, category=cat("shenghuo-zhaoliao"), urgency="tomorrow")
+    assert pairing_rules.BAD_URGENCY in exc.value.message_dict["urgency"]
     mine.status = "deceased"
     mine.save()
     with pytest.raises(ValidationError) as exc:
-        ops.need_record(actor=township_officer, elder=mine, category=cat("shenghuo-zhaoliao"))
-    assert exc.value.messages == [str(ops.ELDER_NOT_ACTIVE)]
+        needs.need_record(actor=township_officer, elder=mine, category=cat("shenghuo-zhaoliao"))
+    assert exc.value.messages == [str(pairing_rules.ELDER_NOT_ACTIVE)]
     assert not Need.objects.exists()
 
 
@@ -107,31 +112,33 @@ def test_need_bad_input_and_scope(liaison, township_officer, supervisor):
 def test_propose_accept_end_notifies_and_controls_access(township_officer, outbox):
     elder = make_key_elder()
     giver = make_giver()
-    p = ops.pairing_propose(
+    p = lifecycle.pairing_propose(
         actor=township_officer, elder=elder, giver_user=giver, categories=[cat("shenghuo-zhaoliao")]
     )
     assert p.status == PairingStatus.PROPOSED
-    assert not ops.is_paired(giver, elder)
-    assert list(ops.pairings_for_giver(giver)) == []
+    assert not pairing_reads.is_paired(giver, elder)
+    assert list(pairing_reads.pairings_for_giver(giver)) == []
 
-    ops.pairing_accept(actor=township_officer, pairing=p)
+    lifecycle.pairing_accept(actor=township_officer, pairing=p)
     p.refresh_from_db()
     assert p.status == PairingStatus.ACTIVE and p.confirmed_by == township_officer
     assert p.start_date == timezone.localdate()
-    assert ops.is_paired(giver, elder)
-    assert list(ops.pairings_for_giver(giver)) == [p]
+    assert pairing_reads.is_paired(giver, elder)
+    assert list(pairing_reads.pairings_for_giver(giver)) == [p]
 
     with pytest.raises(ValidationError) as exc:  # replayed accept
-        ops.pairing_accept(actor=township_officer, pairing=p)
-    assert exc.value.messages == [str(ops.NOT_PROPOSED)]
+        lifecycle.pairing_accept(actor=township_officer, pairing=p)
+    assert exc.value.messages == [str(pairing_rules.NOT_PROPOSED)]
 
-    ops.pairing_end(actor=township_officer, pairing=p, reason=EndReason.OFFICER, note="换人")
+    lifecycle.pairing_end(actor=township_officer, pairing=p, reason=EndReason.OFFICER, note="换人")
     p.refresh_from_db()
     assert p.status == PairingStatus.ENDED and p.end_reason == EndReason.OFFICER and p.end_date == timezone.localdate()
-    assert not ops.is_paired(giver, elder)
-    assert ops.is_paired(giver, elder, at=timezone.now())  # the service-records check of a day inside the period
-    assert not ops.is_paired(giver, elder, at=timezone.localdate() + datetime.timedelta(days=1))
-    assert list(ops.pairings_for_giver(giver)) == []
+    assert not pairing_reads.is_paired(giver, elder)
+    assert pairing_reads.is_paired(
+        giver, elder, at=timezone.now()
+    )  # the service-records check of a day inside the period
+    assert not pairing_reads.is_paired(giver, elder, at=timezone.localdate() + datetime.timedelta(days=1))
+    assert list(pairing_reads.pairings_for_giver(giver)) == []
 
 
 def test_accept_sends_sms_without_elder_details(township_officer, outbox, django_capture_on_commit_callbacks):
@@ -139,7 +146,7 @@ def test_accept_sends_sms_without_elder_details(township_officer, outbox, django
     giver = make_giver()
     p = proposal(elder, giver)
     with django_capture_on_commit_callbacks(execute=True):
-        ops.pairing_accept(actor=township_officer, pairing=p)
+        lifecycle.pairing_accept(actor=township_officer, pairing=p)
     assert len(outbox) == 1
     phone, text = outbox[0]
     assert phone == giver.phone
@@ -149,31 +156,31 @@ def test_accept_sends_sms_without_elder_details(township_officer, outbox, django
 def test_end_needs_a_valid_reason_and_an_active_pairing(township_officer):
     p = proposal(make_key_elder(), make_giver())
     with pytest.raises(ValidationError) as exc:
-        ops.pairing_end(actor=township_officer, pairing=p, reason=EndReason.OFFICER)
-    assert exc.value.messages == [str(ops.NOT_ACTIVE)]
-    ops.pairing_accept(actor=township_officer, pairing=p)
+        lifecycle.pairing_end(actor=township_officer, pairing=p, reason=EndReason.OFFICER)
+    assert exc.value.messages == [str(pairing_rules.NOT_ACTIVE)]
+    lifecycle.pairing_accept(actor=township_officer, pairing=p)
     with pytest.raises(ValidationError) as exc:
-        ops.pairing_end(actor=township_officer, pairing=p, reason="<script>")
-    assert ops.BAD_END_REASON in exc.value.message_dict["reason"]
+        lifecycle.pairing_end(actor=township_officer, pairing=p, reason="<script>")
+    assert pairing_rules.BAD_END_REASON in exc.value.message_dict["reason"]
     p.refresh_from_db()
     assert p.status == PairingStatus.ACTIVE
 
 
 def test_reject_a_proposal(township_officer):
     p = proposal(make_key_elder(), make_giver())
-    ops.pairing_reject(actor=township_officer, pairing=p)
+    lifecycle.pairing_reject(actor=township_officer, pairing=p)
     p.refresh_from_db()
     assert p.status == PairingStatus.DECLINED and p.end_reason == EndReason.REJECTED
     with pytest.raises(ValidationError):
-        ops.pairing_accept(actor=township_officer, pairing=p)
+        lifecycle.pairing_accept(actor=township_officer, pairing=p)
 
 
 def test_officer_cannot_accept_outside_scope(township_officer, liaison, supervisor):
     far = proposal(make_key_elder(village=OTHER_TOWNSHIP_VILLAGE), make_giver(village=OTHER_TOWNSHIP_VILLAGE))
     for actor in (township_officer, liaison, supervisor):
         with pytest.raises(ValidationError) as exc:
-            ops.pairing_accept(actor=actor, pairing=far)
-        assert exc.value.messages == [str(ops.READ_ONLY)]
+            lifecycle.pairing_accept(actor=actor, pairing=far)
+        assert exc.value.messages == [str(pairing_rules.READ_ONLY)]
     far.refresh_from_db()
     assert far.status == PairingStatus.PROPOSED
 
@@ -181,34 +188,34 @@ def test_officer_cannot_accept_outside_scope(township_officer, liaison, supervis
 def test_giver_at_capacity_cannot_take_more(township_officer):
     giver = make_giver(max_elders=1)
     first, second = proposal(make_key_elder(), giver), proposal(make_key_elder(), giver)
-    accepted, refused = ops.pairings_accept(actor=township_officer, pairings=[first, second])
+    accepted, refused = lifecycle.pairings_accept(actor=township_officer, pairings=[first, second])
     assert accepted == [first]
-    assert refused == [(second, str(ops.GIVER_FULL))]
+    assert refused == [(second, str(pairing_rules.GIVER_FULL))]
     second.refresh_from_db()
     assert second.status == PairingStatus.PROPOSED
     with pytest.raises(ValidationError) as exc:
-        ops.pairing_propose(actor=township_officer, elder=make_key_elder(), giver_user=giver)
-    assert exc.value.messages == [str(ops.GIVER_FULL)]
+        lifecycle.pairing_propose(actor=township_officer, elder=make_key_elder(), giver_user=giver)
+    assert exc.value.messages == [str(pairing_rules.GIVER_FULL)]
 
 
 def test_propose_refuses_bad_givers(township_officer):
     elder = make_key_elder()
     nobody = UserFactory()
     with pytest.raises(ValidationError) as exc:
-        ops.pairing_propose(actor=township_officer, elder=elder, giver_user=nobody)
-    assert exc.value.messages == [str(ops.GIVER_NOT_REGISTERED)]
+        lifecycle.pairing_propose(actor=township_officer, elder=elder, giver_user=nobody)
+    assert exc.value.messages == [str(pairing_rules.GIVER_NOT_REGISTERED)]
     with pytest.raises(ValidationError) as exc:
-        ops.pairing_propose(actor=township_officer, elder=elder)
-    assert exc.value.messages == [str(ops.ONE_GIVER)]
+        lifecycle.pairing_propose(actor=township_officer, elder=elder)
+    assert exc.value.messages == [str(pairing_rules.ONE_GIVER)]
     far = make_giver(village=OTHER_COUNTY_VILLAGE)
     with pytest.raises(ValidationError) as exc:
-        ops.pairing_propose(actor=township_officer, elder=elder, giver_user=far)
-    assert exc.value.messages == [str(ops.GIVER_TOO_FAR)]
+        lifecycle.pairing_propose(actor=township_officer, elder=elder, giver_user=far)
+    assert exc.value.messages == [str(pairing_rules.GIVER_TOO_FAR)]
     giver = make_giver()
-    ops.pairing_propose(actor=township_officer, elder=elder, giver_user=giver)
+    lifecycle.pairing_propose(actor=township_officer, elder=elder, giver_user=giver)
     with pytest.raises(ValidationError) as exc:  # replayed submission
-        ops.pairing_propose(actor=township_officer, elder=elder, giver_user=giver)
-    assert exc.value.messages == [str(ops.PAIRING_DUPLICATE)]
+        lifecycle.pairing_propose(actor=township_officer, elder=elder, giver_user=giver)
+    assert exc.value.messages == [str(pairing_rules.PAIRING_DUPLICATE)]
     assert Pairing.objects.count() == 1
 
 
@@ -243,53 +250,53 @@ def test_organisation_pairing_is_seen_by_its_admin(township_officer, outbox, dja
     admin = UserFactory()
     Membership.objects.create(organisation=org, user=admin, status="active", is_admin=True)
     elder = make_key_elder()
-    p = ops.pairing_propose(actor=township_officer, elder=elder, giver_organisation=org)
+    p = lifecycle.pairing_propose(actor=township_officer, elder=elder, giver_organisation=org)
     with django_capture_on_commit_callbacks(execute=True):
-        ops.pairing_accept(actor=township_officer, pairing=p)
-    assert list(ops.pairings_for_giver(admin)) == [p]
+        lifecycle.pairing_accept(actor=township_officer, pairing=p)
+    assert list(pairing_reads.pairings_for_giver(admin)) == [p]
     assert [phone for phone, _ in outbox] == [admin.phone]  # the organisation's admins are told
-    assert ops.pairings_end_for_giver(giver_organisation=org, reason=EndReason.GIVER_LEFT) == 1
-    assert list(ops.pairings_for_giver(admin)) == []
+    assert lifecycle.pairings_end_for_giver(giver_organisation=org, reason=EndReason.GIVER_LEFT) == 1
+    assert list(pairing_reads.pairings_for_giver(admin)) == []
 
 
 def test_elder_who_moves_or_dies_ends_pairings(township_officer):
     elder = make_key_elder()
     a, b = make_giver(), make_giver()
     active = proposal(elder, a)
-    ops.pairing_accept(actor=township_officer, pairing=active)
+    lifecycle.pairing_accept(actor=township_officer, pairing=active)
     pending = proposal(elder, b)
-    assert ops.pairings_end_for_elder(elder=elder, reason="deceased", actor=township_officer) == 2
+    assert lifecycle.pairings_end_for_elder(elder=elder, reason="deceased", actor=township_officer) == 2
     active.refresh_from_db()
     pending.refresh_from_db()
     assert (active.status, active.end_reason) == (PairingStatus.ENDED, EndReason.ELDER_DECEASED)
     assert (pending.status, pending.end_reason) == (PairingStatus.DECLINED, EndReason.ELDER_DECEASED)
-    assert not ops.is_paired(a, elder)
-    assert ops.pairings_end_for_elder(elder=elder, reason="moved") == 0
+    assert not pairing_reads.is_paired(a, elder)
+    assert lifecycle.pairings_end_for_elder(elder=elder, reason="moved") == 0
     with pytest.raises(ValueError):
-        ops.pairings_end_for_elder(elder=elder, reason="bogus")
+        lifecycle.pairings_end_for_elder(elder=elder, reason="bogus")
 
 
 def test_giver_who_leaves_ends_pairings(township_officer):
     giver = make_giver(max_elders=3)
     for _ in range(2):
-        ops.pairing_accept(actor=township_officer, pairing=proposal(make_key_elder(), giver))
-    assert ops.pairings_end_for_giver(giver_user=giver) == 2
+        lifecycle.pairing_accept(actor=township_officer, pairing=proposal(make_key_elder(), giver))
+    assert lifecycle.pairings_end_for_giver(giver_user=giver) == 2
     assert set(Pairing.objects.values_list("end_reason", flat=True)) == {EndReason.GIVER_LEFT}
-    assert not ops.pairings_for_giver(giver).exists()
+    assert not pairing_reads.pairings_for_giver(giver).exists()
 
 
 def test_modes_follow_from_the_set_of_pairings(township_officer):
     e1, e2, e3 = make_key_elder(), make_key_elder(), make_key_elder()
     g1, g2, g3 = make_giver(max_elders=3), make_giver(), make_giver()
     pairs = [proposal(e1, g1), proposal(e2, g1), proposal(e3, g2), proposal(e3, g3)]
-    ops.pairings_accept(actor=township_officer, pairings=pairs)
-    modes = ops.pairing_modes(Pairing.objects.all())
-    assert modes[pairs[0].pk] == ops.Mode.ONE_TO_MANY
-    assert modes[pairs[2].pk] == modes[pairs[3].pk] == ops.Mode.MANY_TO_ONE
-    ops.pairing_end(actor=township_officer, pairing=pairs[1], reason=EndReason.OFFICER)
-    ops.pairing_end(actor=township_officer, pairing=pairs[3], reason=EndReason.OFFICER)
-    modes = ops.pairing_modes(Pairing.objects.filter(status="active"))
-    assert set(modes.values()) == {ops.Mode.ONE_TO_ONE}
+    lifecycle.pairings_accept(actor=township_officer, pairings=pairs)
+    modes = pairing_reads.pairing_modes(Pairing.objects.all())
+    assert modes[pairs[0].pk] == pairing_rules.Mode.ONE_TO_MANY
+    assert modes[pairs[2].pk] == modes[pairs[3].pk] == pairing_rules.Mode.MANY_TO_ONE
+    lifecycle.pairing_end(actor=township_officer, pairing=pairs[1], reason=EndReason.OFFICER)
+    lifecycle.pairing_end(actor=township_officer, pairing=pairs[3], reason=EndReason.OFFICER)
+    modes = pairing_reads.pairing_modes(Pairing.objects.filter(status="active"))
+    assert set(modes.values()) == {pairing_rules.Mode.ONE_TO_ONE}
 
 
 # --- matching runs ----------------------------------------------------------------------------------
@@ -301,13 +308,13 @@ def test_match_run_proposes_with_reasons_and_priority_first(township_officer):
     normal = normal_elder(name="一般老人")
     need(normal, "shenghuo-zhaoliao")
     giver = make_giver(max_elders=1, available_days=["1"])
-    run = ops.match_run(region=region(TOWNSHIP), user=township_officer)
+    run = match_runs.match_run(region=region(TOWNSHIP), user=township_officer)
     proposals = list(run.pairings.all())
     assert [(p.elder_id, p.giver_user_id, p.status) for p in proposals] == [(key.pk, giver.pk, PairingStatus.PROPOSED)]
     p = proposals[0]
     assert "same_village" in p.reasons and "covers:shenghuo-zhaoliao" in p.reasons and "priority:key" in p.reasons
     assert [c.slug for c in p.categories.all()] == ["shenghuo-zhaoliao"]
-    labels = ops.reason_labels(p.reasons)
+    labels = pairing_reads.reason_labels(p.reasons)
     assert "生活照料" in " ".join(labels)
     assert run.inputs["elders"] == 2 and run.inputs["givers"] == 1 and run.inputs["candidates"] == 2
     assert run.coverage_before["key_covered"] == 0 and run.coverage_after["key_covered"] == 1
@@ -319,9 +326,9 @@ def test_rerun_replaces_open_proposals_and_keeps_them_stable(township_officer):
     need(elder)
     make_giver()
     make_giver()
-    first = ops.match_run(region=region(TOWNSHIP), user=township_officer)
+    first = match_runs.match_run(region=region(TOWNSHIP), user=township_officer)
     chosen = {(r["elder"], r["giver"]) for r in first.chosen}
-    second = ops.match_run(region=region(TOWNSHIP), user=township_officer)
+    second = match_runs.match_run(region=region(TOWNSHIP), user=township_officer)
     assert {(r["elder"], r["giver"]) for r in second.chosen} == chosen
     assert all("continuing" in r["reasons"] for r in second.chosen)
     assert set(first.pairings.values_list("status", "end_reason")) == {(PairingStatus.DECLINED, EndReason.SUPERSEDED)}
@@ -331,22 +338,22 @@ def test_rerun_replaces_open_proposals_and_keeps_them_stable(township_officer):
 def test_match_run_bad_inputs_give_sensible_results(township_officer):
     # empty region: a village with nobody
     empty = Region.objects.filter(level="village", code__startswith=TOWNSHIP[:9]).exclude(code=VILLAGE).first()
-    run = ops.match_run(region=empty, user=township_officer)
+    run = match_runs.match_run(region=empty, user=township_officer)
     assert run.status == "done" and run.chosen == [] and run.inputs["elders"] == 0
     # elders but no givers
     need(make_key_elder())
-    run = ops.match_run(region=region(VILLAGE), user=township_officer)
+    run = match_runs.match_run(region=region(VILLAGE), user=township_officer)
     assert run.chosen == [] and run.inputs["givers"] == 0 and run.coverage_after["key_total"] == 1
     # givers with zero capacity, and one already at capacity
     make_giver(max_elders=0)
     full = make_giver(max_elders=1)
-    ops.pairing_accept(actor=township_officer, pairing=proposal(make_key_elder(), full))
-    run = ops.match_run(region=region(VILLAGE), user=township_officer)
+    lifecycle.pairing_accept(actor=township_officer, pairing=proposal(make_key_elder(), full))
+    run = match_runs.match_run(region=region(VILLAGE), user=township_officer)
     assert run.chosen == [] and run.inputs["capacity"] == 0
     # elders with zero demand (一般, no needs) are never proposed
     normal_elder()
     roomy = make_giver(max_elders=5)
-    run = ops.match_run(region=region(VILLAGE), user=township_officer)
+    run = match_runs.match_run(region=region(VILLAGE), user=township_officer)
     assert {r["giver"] for r in run.chosen} == {f"u{roomy.pk}"}
     assert len(run.chosen) == 2  # the two 重点 elders; one already had a giver, so wants one more
 
@@ -359,8 +366,8 @@ def test_officer_cannot_run_outside_scope(township_officer, liaison, supervisor)
         (supervisor, VILLAGE),
     ):
         with pytest.raises(ValidationError) as exc:
-            ops.match_run(region=region(code), user=actor)
-        assert exc.value.messages == [str(ops.OUT_OF_SCOPE)]
+            match_runs.match_run(region=region(code), user=actor)
+        assert exc.value.messages == [str(pairing_rules.OUT_OF_SCOPE)]
     assert not MatchRun.objects.exists()
 
 
@@ -368,7 +375,7 @@ def test_candidates_stay_within_the_county(county_officer):
     elder = make_key_elder()
     need(elder)
     make_giver(village=OTHER_COUNTY_VILLAGE, max_elders=5)
-    run = ops.match_run(region=region(COUNTY), user=county_officer)
+    run = match_runs.match_run(region=region(COUNTY), user=county_officer)
     assert run.chosen == [] and run.inputs["givers"] == 0
 
 
@@ -377,7 +384,7 @@ def test_professional_need_goes_to_a_social_worker(county_officer):
     need(elder, "jingshen-weijie", professional=True)
     make_giver(skills=("jingshen-weijie",), max_elders=3)
     worker = make_giver(skills=("jingshen-weijie",), kind="social_worker", village=OTHER_TOWNSHIP_VILLAGE)
-    run = ops.match_run(region=region(COUNTY), user=county_officer)
+    run = match_runs.match_run(region=region(COUNTY), user=county_officer)
     assert [r["giver"] for r in run.chosen] == [f"u{worker.pk}"]
     assert "social_worker" in run.chosen[0]["reasons"]
 
@@ -391,13 +398,13 @@ def test_command_prints_json_summary_last_and_applies(outbox, django_capture_on_
     summary = json.loads(out.getvalue().strip().splitlines()[-1])
     assert summary["pairs"] == 1 and summary["priority_total"] == 1
     assert summary["coverage_before"]["key_covered"] == 0 and summary["coverage_after"]["key_covered"] == 1
-    assert not ops.is_paired(giver, elder)
+    assert not pairing_reads.is_paired(giver, elder)
     out = StringIO()
     with django_capture_on_commit_callbacks(execute=True):
         call_command("match", "--region", TOWNSHIP, "--apply", stdout=out)
     summary = json.loads(out.getvalue().strip().splitlines()[-1])
     assert summary["applied"] is True and summary["pairs"] == 1
-    assert ops.is_paired(giver, elder)
+    assert pairing_reads.is_paired(giver, elder)
     assert [p for p, _ in outbox] == [giver.phone]
     # coverage now counts the active pairing
     out = StringIO()
@@ -444,11 +451,11 @@ def test_candidate_generation_agrees_with_scoring_when_nothing_is_cut(seed):
         for j in range(8)
     ]
     expected = scoring.score_candidates(elders, givers)
-    ops_nearby_min, ops.NEARBY_MIN = ops.NEARBY_MIN, 10**6  # always look across the county too
+    ops_nearby_min, pairing_rules.NEARBY_MIN = pairing_rules.NEARBY_MIN, 10**6  # always look across the county too
     try:
-        got = ops.candidate_edges(elders, givers, per_elder=10**6)
+        got = candidates.candidate_edges(elders, givers, per_elder=10**6)
     finally:
-        ops.NEARBY_MIN = ops_nearby_min
+        pairing_rules.NEARBY_MIN = ops_nearby_min
     assert set(got) == set(expected)
     for key, edge in expected.items():
         assert (got[key].score, got[key].component, got[key].reasons) == (edge.score, edge.component, edge.reasons)
@@ -463,6 +470,6 @@ def test_candidates_of_normal_elders_are_cut_to_the_best_priority_elders_keep_al
         scoring.GiverInput(id=f"u{j}", village_code=VILLAGE if j < 3 else "640422100202", skills=frozenset({"a"}))
         for j in range(6)
     ]
-    got = ops.candidate_edges([normal, key], givers, per_elder=3)
+    got = candidates.candidate_edges([normal, key], givers, per_elder=3)
     assert sorted(g for e, g in got if e == 1) == ["u0", "u1", "u2"]  # the same-village givers score best
     assert sorted(g for e, g in got if e == 2) == [f"u{j}" for j in range(6)]  # 重点: never cut

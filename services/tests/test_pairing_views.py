@@ -8,7 +8,9 @@ from django.urls import reverse
 from portal.models import AuditEvent
 from services.catalogue.selectors import categories_ensure
 from services.models import MatchRun, Need, Pairing
-from services.pairing import lifecycle as ops
+from services.pairing import lifecycle as lifecycle
+from services.pairing import rules as pairing_rules
+from services.pairing import runs as match_runs
 from services.pairing.models import EndReason, PairingStatus
 from services.tests.factories_care import OTHER_TOWNSHIP_VILLAGE, make_key_elder
 from services.tests.test_pairing_services import TOWNSHIP, cat, make_giver, need, proposal, region
@@ -23,7 +25,7 @@ def officer_client(client, township_officer):
 
 
 def run_for_township(officer):
-    return ops.match_run(region=region(TOWNSHIP), user=officer)
+    return match_runs.match_run(region=region(TOWNSHIP), user=officer)
 
 
 def test_officer_runs_matching_and_sees_reasons(officer_client, township_officer):
@@ -78,7 +80,7 @@ def test_accept_some_then_all(officer_client, township_officer, outbox, django_c
     # replayed accept-all changes nothing and says so
     response = officer_client.post(url, {"action": "accept_all"}, follow=True)
     assert run.pairings.filter(status=PairingStatus.ACTIVE).count() == 3
-    assert str(ops.NOTHING_CHOSEN) in response.content.decode() or "至少" in response.content.decode()
+    assert str(pairing_rules.NOTHING_CHOSEN) in response.content.decode() or "至少" in response.content.decode()
 
 
 def test_decline_selected_and_bad_ids(officer_client, township_officer):
@@ -98,7 +100,7 @@ def test_decline_selected_and_bad_ids(officer_client, township_officer):
 def test_officer_cannot_see_or_accept_another_townships_run(client, township_officer, county_officer):
     need(make_key_elder(village=OTHER_TOWNSHIP_VILLAGE))
     make_giver(village=OTHER_TOWNSHIP_VILLAGE)
-    run = ops.match_run(region=region("640422101000"), user=county_officer)
+    run = match_runs.match_run(region=region("640422101000"), user=county_officer)
     p = run.pairings.get()
     client.force_login(township_officer)
     url = reverse("services:match-proposals", args=[run.pk])
@@ -122,7 +124,7 @@ def test_liaison_sees_pairing_but_cannot_accept(client, liaison):
 
 def test_end_pairing_from_detail(officer_client, township_officer):
     p = proposal(make_key_elder(), make_giver())
-    ops.pairing_accept(actor=township_officer, pairing=p)
+    lifecycle.pairing_accept(actor=township_officer, pairing=p)
     url = reverse("services:pairing-detail", args=[p.pk])
     assert officer_client.post(url, {"action": "end", "reason": "bogus"}).status_code == 400
     p.refresh_from_db()
@@ -176,8 +178,8 @@ def test_giver_sees_only_their_elders_and_loses_access(client, township_officer)
     client.force_login(giver)
     url = reverse("services:pairing-mine")
     assert "马秀英" not in client.get(url).content.decode()  # a proposal is not a pairing yet
-    ops.pairing_accept(actor=township_officer, pairing=p)
-    ops.pairing_accept(actor=township_officer, pairing=proposal(theirs, other))
+    lifecycle.pairing_accept(actor=township_officer, pairing=p)
+    lifecycle.pairing_accept(actor=township_officer, pairing=proposal(theirs, other))
     html = client.get(url).content.decode()
     assert "马秀英" in html and "大营村三组12号" in html and mine.phone in html and "精神慰藉" in html
     assert "李桂兰" not in html
@@ -185,7 +187,7 @@ def test_giver_sees_only_their_elders_and_loses_access(client, township_officer)
     assert AuditEvent.objects.filter(actor=giver, action="view", object_type="services.elder").exists()
     # no staff pages for a giver
     assert client.get(reverse("services:pairing-detail", args=[p.pk])).status_code == 403
-    ops.pairing_end(actor=township_officer, pairing=p, reason=EndReason.OFFICER)
+    lifecycle.pairing_end(actor=township_officer, pairing=p, reason=EndReason.OFFICER)
     assert "马秀英" not in client.get(url).content.decode()
 
 
@@ -209,7 +211,7 @@ def test_pairing_list_scoped_export_and_constant_queries(client, township_office
     body = export.content.decode("utf-8-sig")
     assert export.status_code == 200 and "外镇老人" not in body and body.count("\n") == 14  # header + 13 rows
     assert far.elder.name not in body
-    assert AuditEvent.objects.filter(action="export", object_type="services.pairing.lifecycle").exists()
+    assert AuditEvent.objects.filter(action="export", object_type="services.pairing").exists()
 
 
 def test_pages_render_in_elder_mode(officer_client, township_officer):

@@ -74,7 +74,8 @@ def test_demo_is_idempotent_and_leaves_october_for_the_officer():
     from services.catalogue import demo
     from services.ledger import demo as demo_ledger
     from services.purchasing import demo as demo_purchasing
-    from services.purchasing import settlements as ops
+    from services.purchasing import selectors as purchasing_reads
+    from services.purchasing import settlements as settlements
     from volunteers import demo as volunteers_demo
 
     portal_demo.seed()
@@ -90,9 +91,12 @@ def test_demo_is_idempotent_and_leaves_october_for_the_officer():
     assert october.total == sum(line.amount for line in october.lines.all())
     assert october.excluded_count > 0  # one elder over the cap, calls the contract does not cover
     officer = get_user_model().objects.get(phone="13900000003")
-    ops.settlement_approve(actor=officer, settlement=october)
-    assert ops.budget_state(october.contract)["spent"] == october.total + Settlement.objects.get(month__month=9).total
-    assert Decimal("0") < ops.budget_state(october.contract)["spent"] < october.contract.budget
+    settlements.settlement_approve(actor=officer, settlement=october)
+    assert (
+        purchasing_reads.budget_state(october.contract)["spent"]
+        == october.total + Settlement.objects.get(month__month=9).total
+    )
+    assert Decimal("0") < purchasing_reads.budget_state(october.contract)["spent"] < october.contract.budget
 
 
 def test_the_demo_gives_no_giver_two_records_at_once():

@@ -13,7 +13,7 @@ from django.core.management import call_command
 
 from portal.models import Region
 from services.models import ServiceRecord
-from services.purchasing import settlements as ops
+from services.purchasing import settlements as settlements
 from services.purchasing.models import Settlement, SettlementStatus
 from services.records.models import RecordStatus
 from services.tests.factories_care import make_elder, staff
@@ -43,11 +43,11 @@ def test_two_approvers_at_once_one_wins_one_is_told():
         make_record(
             organisation=organisation, giver=giver, elder=elder, item=item, start=local(datetime.date(2026, 10, day))
         )
-    settlement = ops.settlement_build(actor=admin, contract=contract, month=datetime.date(2026, 10, 1))
-    ops.settlement_submit(actor=admin, settlement=settlement)
+    settlement = settlements.settlement_build(actor=admin, contract=contract, month=datetime.date(2026, 10, 1))
+    settlements.settlement_submit(actor=admin, settlement=settlement)
 
     def press(officer):
-        ops.settlement_approve(actor=officer, settlement=Settlement(pk=settlement.pk, contract_id=contract.pk))
+        settlements.settlement_approve(actor=officer, settlement=Settlement(pk=settlement.pk, contract_id=contract.pk))
         return "approved"
 
     outcomes = race(press, [first, second])

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from django.db import transaction
 
-from services.purchasing import settlements as ops
+from services.purchasing import rules as purchasing_rules
 from services.purchasing.models import ContractLine, Unit
 from services.tests.factories_purchasing import MONTH, build, local, make_item, make_record, world  # noqa: F401
 
@@ -35,7 +35,7 @@ def half_up_fen(value: Fraction) -> Decimal:
 @given(unit=units, price=prices, minutes=st.integers(-10_000, 100_000), count=st.integers(-500, 5_000))
 def test_line_amount_matches_exact_rational_rounding(unit, price, minutes, count):
     exact = Fraction(price) * minutes / 60 if unit == Unit.HOUR else Fraction(price) * count
-    assert ops.line_amount(unit, price, minutes, count) == half_up_fen(exact)
+    assert purchasing_rules.line_amount(unit, price, minutes, count) == half_up_fen(exact)
 
 
 record_plans = st.lists(

@@ -11,7 +11,10 @@ from django.http import Http404
 
 from portal.models import AuditEvent, Region
 from services.models import ServiceRecord
-from services.purchasing import settlements as ops
+from services.purchasing import contracts as contracts
+from services.purchasing import rules as purchasing_rules
+from services.purchasing import selectors as purchasing_reads
+from services.purchasing import settlements as settlements
 from services.purchasing.models import (
     ContractLine,
     ExclusionReason,
@@ -64,20 +67,20 @@ def reasons(settlement) -> dict:
 
 def test_line_amount_rounds_half_up_once_per_line():
     # 30.00 yuan/h × 1 min = 0.50 exactly; 0.01 × 30 min = 0.005 → 0.01 (half up); negative: away from zero
-    assert ops.line_amount(Unit.HOUR, Decimal("30.00"), 1, 0) == Decimal("0.50")
-    assert ops.line_amount(Unit.HOUR, Decimal("0.01"), 30, 0) == Decimal("0.01")
-    assert ops.line_amount(Unit.HOUR, Decimal("0.01"), 29, 0) == Decimal("0.00")
-    assert ops.line_amount(Unit.HOUR, Decimal("0.01"), -30, 0) == Decimal("-0.01")
-    assert ops.line_amount(Unit.VISIT, Decimal("12.50"), 999, 3) == Decimal("37.50")
-    assert ops.line_amount(Unit.HOUR, Decimal("25.00"), 50, 0) == Decimal("20.83")
+    assert purchasing_rules.line_amount(Unit.HOUR, Decimal("30.00"), 1, 0) == Decimal("0.50")
+    assert purchasing_rules.line_amount(Unit.HOUR, Decimal("0.01"), 30, 0) == Decimal("0.01")
+    assert purchasing_rules.line_amount(Unit.HOUR, Decimal("0.01"), 29, 0) == Decimal("0.00")
+    assert purchasing_rules.line_amount(Unit.HOUR, Decimal("0.01"), -30, 0) == Decimal("-0.01")
+    assert purchasing_rules.line_amount(Unit.VISIT, Decimal("12.50"), 999, 3) == Decimal("37.50")
+    assert purchasing_rules.line_amount(Unit.HOUR, Decimal("25.00"), 50, 0) == Decimal("20.83")
 
 
 def test_parse_month_accepts_yyyy_mm_and_refuses_the_rest():
-    assert ops.parse_month("2026-10") == datetime.date(2026, 10, 1)
-    assert ops.parse_month(" 2026-3 ") == datetime.date(2026, 3, 1)
+    assert purchasing_rules.parse_month("2026-10") == datetime.date(2026, 10, 1)
+    assert purchasing_rules.parse_month(" 2026-3 ") == datetime.date(2026, 3, 1)
     for bad in ("", "2026", "2026-13", "10-2026", "abcd-ef", "2026-10-01", None):
         with pytest.raises(ValidationError) as exc:
-            ops.parse_month(bad)
+            purchasing_rules.parse_month(bad)
         assert exc.value.code == "bad_month"
 
 
@@ -211,23 +214,23 @@ def submitted(w):
     rec(w)
     rec(w, item=w.meals, hour=14)
     settlement = build(w)
-    return ops.settlement_submit(actor=w.admin, settlement=settlement)
+    return settlements.settlement_submit(actor=w.admin, settlement=settlement)
 
 
 def test_full_path_locks_the_records(world):
     w = world
     settlement = submitted(w)
     assert settlement.status == SettlementStatus.SUBMITTED and settlement.submitted_by == w.admin
-    ops.settlement_approve(actor=w.officer, settlement=settlement)
+    settlements.settlement_approve(actor=w.officer, settlement=settlement)
     settlement.refresh_from_db()
     assert settlement.status == SettlementStatus.APPROVED and settlement.approved_by == w.officer
     assert set(ServiceRecord.objects.values_list("status", flat=True)) == {RecordStatus.SETTLED}
-    ops.settlement_mark_paid(
+    settlements.settlement_mark_paid(
         actor=w.officer, settlement=settlement, paid_on=datetime.date(2026, 11, 20), voucher_no="V-1"
     )
     settlement.refresh_from_db()
     assert (settlement.status, settlement.voucher_no) == (SettlementStatus.PAID, "V-1")
-    spent = ops.spend_by_contract(PurchaseContract.objects.all()).get().spent
+    spent = purchasing_reads.spend_by_contract(PurchaseContract.objects.all()).get().spent
     assert spent == settlement.total == Decimal("42.50")
 
 
@@ -236,9 +239,9 @@ def test_only_the_provider_admin_submits(world):
     rec(w)
     settlement = build(w, actor=w.officer)  # an officer may build a draft to look at it
     with pytest.raises(PermissionDenied):
-        ops.settlement_submit(actor=w.officer, settlement=settlement)
+        settlements.settlement_submit(actor=w.officer, settlement=settlement)
     with pytest.raises(Http404):
-        ops.settlement_submit(actor=w.giver, settlement=settlement)
+        settlements.settlement_submit(actor=w.giver, settlement=settlement)
     settlement.refresh_from_db()
     assert settlement.status == SettlementStatus.DRAFT
 
@@ -246,9 +249,9 @@ def test_only_the_provider_admin_submits(world):
 def test_approving_twice_is_refused(world):
     w = world
     settlement = submitted(w)
-    ops.settlement_approve(actor=w.officer, settlement=settlement)
+    settlements.settlement_approve(actor=w.officer, settlement=settlement)
     with pytest.raises(ValidationError) as exc:
-        ops.settlement_approve(actor=w.officer, settlement=settlement)
+        settlements.settlement_approve(actor=w.officer, settlement=settlement)
     assert exc.value.code == "not_submitted"
     assert Settlement.objects.get().approved_by == w.officer
 
@@ -260,10 +263,10 @@ def test_an_officer_who_runs_the_provider_cannot_approve_it(world):
         organisation=w.organisation, user=w.officer, status=MembershipStatus.ACTIVE, is_admin=True
     )
     with pytest.raises(PermissionDenied) as exc:
-        ops.settlement_approve(actor=w.officer, settlement=settlement)
-    assert str(exc.value) == str(ops.OWN_ORGANISATION)
+        settlements.settlement_approve(actor=w.officer, settlement=settlement)
+    assert str(exc.value) == str(purchasing_rules.OWN_ORGANISATION)
     with pytest.raises(PermissionDenied):
-        ops.settlement_reject(actor=w.officer, settlement=settlement, reason="自己审自己")
+        settlements.settlement_reject(actor=w.officer, settlement=settlement, reason="自己审自己")
     assert Settlement.objects.get().status == SettlementStatus.SUBMITTED
     assert set(ServiceRecord.objects.values_list("status", flat=True)) == {RecordStatus.CONFIRMED}
 
@@ -274,10 +277,10 @@ def test_officers_out_of_scope_or_read_only_cannot_approve(world, supervisor, to
     elsewhere = staff("county_officer", "640104000000")
     for actor in (elsewhere, township_officer):
         with pytest.raises(Http404):
-            ops.settlement_approve(actor=actor, settlement=settlement)
+            settlements.settlement_approve(actor=actor, settlement=settlement)
     for actor in (supervisor, w.admin):
         with pytest.raises(PermissionDenied):
-            ops.settlement_approve(actor=actor, settlement=settlement)
+            settlements.settlement_approve(actor=actor, settlement=settlement)
     assert Settlement.objects.get().status == SettlementStatus.SUBMITTED
 
 
@@ -287,14 +290,14 @@ def test_approval_over_the_budget_cap_is_refused(world):
     w.contract.save()
     settlement = submitted(w)
     with pytest.raises(ValidationError) as exc:
-        ops.settlement_approve(actor=w.officer, settlement=settlement)
+        settlements.settlement_approve(actor=w.officer, settlement=settlement)
     assert exc.value.code == "over_budget"
     assert Settlement.objects.get().status == SettlementStatus.SUBMITTED
     assert set(ServiceRecord.objects.values_list("status", flat=True)) == {RecordStatus.CONFIRMED}
     w.contract.budget = Decimal("42.50")  # exactly the cap is allowed
     w.contract.save()
-    ops.settlement_approve(actor=w.officer, settlement=settlement)
-    assert ops.budget_state(w.contract)["warn"] is True
+    settlements.settlement_approve(actor=w.officer, settlement=settlement)
+    assert purchasing_reads.budget_state(w.contract)["warn"] is True
 
 
 def test_records_changed_since_building_block_approval(world):
@@ -302,7 +305,7 @@ def test_records_changed_since_building_block_approval(world):
     settlement = submitted(w)
     ServiceRecord.objects.filter(pk=settlement.entries.first().record_id).update(status=RecordStatus.SETTLED)
     with pytest.raises(ValidationError) as exc:
-        ops.settlement_approve(actor=w.officer, settlement=settlement)
+        settlements.settlement_approve(actor=w.officer, settlement=settlement)
     assert exc.value.code == "records_changed"
     assert Settlement.objects.get().status == SettlementStatus.SUBMITTED
     assert ServiceRecord.objects.filter(status=RecordStatus.CONFIRMED).count() == 1  # the update rolled back
@@ -312,27 +315,27 @@ def test_return_needs_a_reason_and_makes_it_a_draft_again(world):
     w = world
     settlement = submitted(w)
     with pytest.raises(ValidationError):
-        ops.settlement_reject(actor=w.officer, settlement=settlement, reason="  ")
+        settlements.settlement_reject(actor=w.officer, settlement=settlement, reason="  ")
     assert Settlement.objects.get().status == SettlementStatus.SUBMITTED
-    ops.settlement_reject(actor=w.officer, settlement=settlement, reason="10月5日记录缺照片")
+    settlements.settlement_reject(actor=w.officer, settlement=settlement, reason="10月5日记录缺照片")
     settlement.refresh_from_db()
     assert (settlement.status, settlement.reject_reason) == (SettlementStatus.DRAFT, "10月5日记录缺照片")
     again = build(w)
-    ops.settlement_submit(actor=w.admin, settlement=again)
+    settlements.settlement_submit(actor=w.admin, settlement=again)
     assert Settlement.objects.get().reject_reason == ""
 
 
 def test_an_approved_settlement_cannot_change(world):
     w = world
     settlement = submitted(w)
-    ops.settlement_approve(actor=w.officer, settlement=settlement)
+    settlements.settlement_approve(actor=w.officer, settlement=settlement)
     with pytest.raises(ValidationError) as exc:
         build(w)
     assert exc.value.code == "not_draft"
     with pytest.raises(ValidationError):
-        ops.settlement_reject(actor=w.officer, settlement=settlement, reason="晚了")
+        settlements.settlement_reject(actor=w.officer, settlement=settlement, reason="晚了")
     with pytest.raises(ValidationError):
-        ops.settlement_submit(actor=w.admin, settlement=settlement)
+        settlements.settlement_submit(actor=w.admin, settlement=settlement)
     settlement.refresh_from_db()
     assert settlement.status == SettlementStatus.APPROVED and settlement.total == Decimal("42.50")
 
@@ -341,16 +344,18 @@ def test_paying_needs_approval_a_date_and_a_voucher(world):
     w = world
     settlement = submitted(w)
     with pytest.raises(ValidationError) as exc:
-        ops.settlement_mark_paid(
+        settlements.settlement_mark_paid(
             actor=w.officer, settlement=settlement, paid_on=datetime.date(2026, 11, 1), voucher_no="V"
         )
     assert exc.value.code == "not_approved"
-    ops.settlement_approve(actor=w.officer, settlement=settlement)
+    settlements.settlement_approve(actor=w.officer, settlement=settlement)
     for paid_on, voucher in ((None, "V"), (datetime.date(2026, 11, 1), " "), (datetime.date(2099, 1, 1), "V")):
         with pytest.raises(ValidationError):
-            ops.settlement_mark_paid(actor=w.officer, settlement=settlement, paid_on=paid_on, voucher_no=voucher)
+            settlements.settlement_mark_paid(
+                actor=w.officer, settlement=settlement, paid_on=paid_on, voucher_no=voucher
+            )
     with pytest.raises(PermissionDenied):
-        ops.settlement_mark_paid(
+        settlements.settlement_mark_paid(
             actor=w.admin, settlement=settlement, paid_on=datetime.date(2026, 11, 1), voucher_no="V"
         )
     assert Settlement.objects.get().status == SettlementStatus.APPROVED
@@ -361,8 +366,8 @@ def settle_october_with_a_reversal_entered(w, entered: datetime.datetime):
     original = rec(w, minutes=50)
     rec(w, hour=14)
     october = build(w)
-    ops.settlement_submit(actor=w.admin, settlement=october)
-    ops.settlement_approve(actor=w.officer, settlement=october)
+    settlements.settlement_submit(actor=w.admin, settlement=october)
+    settlements.settlement_approve(actor=w.officer, settlement=october)
     original.refresh_from_db()
     assert original.status == RecordStatus.SETTLED
     return original, reverse_settled(original, actor=w.admin, entered=entered)
@@ -377,11 +382,13 @@ def test_a_reversal_of_a_settled_record_is_next_months_negative_adjustment(world
     assert adjustment.record_id == original.pk
     assert (adjustment.minutes, adjustment.amount) == (-50, Decimal("-25.00"))
     assert november.total == Decimal("30.00") - Decimal("25.00")
-    ops.settlement_submit(actor=w.admin, settlement=november)
-    ops.settlement_approve(actor=w.officer, settlement=november)
+    settlements.settlement_submit(actor=w.admin, settlement=november)
+    settlements.settlement_approve(actor=w.officer, settlement=november)
     reversal.refresh_from_db()
     assert reversal.status == RecordStatus.SETTLED
-    assert ops.spend_by_contract(PurchaseContract.objects.all()).get().spent == Decimal("55.00") + Decimal("5.00")
+    assert purchasing_reads.spend_by_contract(PurchaseContract.objects.all()).get().spent == Decimal("55.00") + Decimal(
+        "5.00"
+    )
     # the next month does not repeat it
     december = build(w, month=datetime.date(2026, 12, 1))
     assert not december.lines.exists() and december.total == 0
@@ -394,8 +401,8 @@ def test_a_reversal_entered_at_2359_on_the_last_day_belongs_to_that_month(world)
     assert list(november.lines.filter(kind=LineKind.ADJUSTMENT).values_list("record_id", "amount")) == [
         (original.pk, Decimal("-25.00"))
     ]
-    ops.settlement_submit(actor=w.admin, settlement=november)
-    ops.settlement_approve(actor=w.officer, settlement=november)
+    settlements.settlement_submit(actor=w.admin, settlement=november)
+    settlements.settlement_approve(actor=w.officer, settlement=november)
     assert not build(w, month=datetime.date(2026, 12, 1)).lines.exists()  # taken once, by November
 
 
@@ -429,12 +436,14 @@ def contract_fields(organisation, **overrides):
 
 def test_contract_save_creates_and_edits_keeping_line_ids(world):
     w = world
-    contract = ops.contract_save(
+    contract = contracts.contract_save(
         actor=w.officer, contract=contract_fields(w.organisation), lines=[line(w.clean, "28.80"), line(w.meals, "9")]
     )
     kept = contract.lines.get(service_item=w.clean).pk
     contract.budget = Decimal("6000")
-    ops.contract_save(actor=w.officer, contract=contract, lines=[line(w.clean, "29.90", cap_per_elder=Decimal("8"))])
+    contracts.contract_save(
+        actor=w.officer, contract=contract, lines=[line(w.clean, "29.90", cap_per_elder=Decimal("8"))]
+    )
     assert list(contract.lines.values_list("pk", "unit_price", "cap_per_elder")) == [
         (kept, Decimal("29.90"), Decimal("8"))
     ]
@@ -445,7 +454,7 @@ def test_contract_save_creates_and_edits_keeping_line_ids(world):
 def test_zero_or_negative_prices_are_refused(world, price):
     w = world
     with pytest.raises(ValidationError) as exc:
-        ops.contract_save(actor=w.officer, contract=contract_fields(w.organisation), lines=[line(w.clean, price)])
+        contracts.contract_save(actor=w.officer, contract=contract_fields(w.organisation), lines=[line(w.clean, price)])
     assert "price_positive" in {e.code for e in exc.value.error_list}
     assert PurchaseContract.objects.count() == 1
 
@@ -454,12 +463,12 @@ def test_overlapping_contracts_for_the_same_item_and_organisation_are_refused(wo
     w = world
     overlapping = contract_fields(w.organisation, start=datetime.date(2026, 12, 1), end=datetime.date(2027, 6, 30))
     with pytest.raises(ValidationError) as exc:
-        ops.contract_save(actor=w.officer, contract=overlapping, lines=[line(w.meals, "10")])
+        contracts.contract_save(actor=w.officer, contract=overlapping, lines=[line(w.meals, "10")])
     assert [e.code for e in exc.value.error_list] == ["overlap"]
     # another item, or the same item after the period, is fine
-    ops.contract_save(actor=w.officer, contract=overlapping, lines=[line(make_item("代购代办"), "10")])
+    contracts.contract_save(actor=w.officer, contract=overlapping, lines=[line(make_item("代购代办"), "10")])
     later = contract_fields(w.organisation, number="XJ-3")
-    ops.contract_save(actor=w.officer, contract=later, lines=[line(w.meals, "10")])
+    contracts.contract_save(actor=w.officer, contract=later, lines=[line(w.meals, "10")])
     assert PurchaseContract.objects.count() == 3
 
 
@@ -481,7 +490,7 @@ def test_other_contract_rules(world):
     ]
     for contract, lines, code in bad:
         with pytest.raises(ValidationError) as exc:
-            ops.contract_save(actor=w.officer, contract=contract, lines=lines)
+            contracts.contract_save(actor=w.officer, contract=contract, lines=lines)
         assert code in {e.code for e in exc.value.error_list}, code
     assert PurchaseContract.objects.count() == 1
 
@@ -491,7 +500,7 @@ def test_only_county_officers_in_scope_write_contracts(world, township_officer, 
     elsewhere = staff("county_officer", "640104000000")
     for actor in (township_officer, supervisor, w.admin, elsewhere):
         with pytest.raises(PermissionDenied):
-            ops.contract_save(actor=actor, contract=contract_fields(w.organisation), lines=[line(w.clean)])
+            contracts.contract_save(actor=actor, contract=contract_fields(w.organisation), lines=[line(w.clean)])
     assert PurchaseContract.objects.count() == 1
 
 
@@ -500,22 +509,24 @@ def test_visibility_of_contracts(world, township_officer, supervisor):
     other_org, other_admin = make_provider(name="兴隆镇志愿服务队", code=OTHER_TOWNSHIP_VILLAGE)
     theirs = make_contract(organisation=other_org, officer=w.officer, number="XJ-9", lines=[line(w.clean)])
     elsewhere = staff("county_officer", "640104000000")
-    assert set(ops.contracts_for(w.officer)) == {w.contract, theirs}
-    assert set(ops.contracts_for(supervisor)) == {w.contract, theirs}
-    assert set(ops.contracts_for(w.admin)) == {w.contract}
-    assert set(ops.contracts_for(other_admin)) == {theirs}
-    assert not ops.contracts_for(elsewhere).exists() and not ops.contracts_for(w.giver).exists()
-    assert not ops.contracts_for(township_officer).exists()  # the buyer is the county, above the township
+    assert set(purchasing_reads.contracts_for(w.officer)) == {w.contract, theirs}
+    assert set(purchasing_reads.contracts_for(supervisor)) == {w.contract, theirs}
+    assert set(purchasing_reads.contracts_for(w.admin)) == {w.contract}
+    assert set(purchasing_reads.contracts_for(other_admin)) == {theirs}
+    assert (
+        not purchasing_reads.contracts_for(elsewhere).exists() and not purchasing_reads.contracts_for(w.giver).exists()
+    )
+    assert not purchasing_reads.contracts_for(township_officer).exists()  # the buyer is the county, above the township
     with pytest.raises(Http404):
-        ops.contract_visible(user=other_admin, pk=w.contract.pk)
+        purchasing_reads.contract_visible(user=other_admin, pk=w.contract.pk)
 
 
 def test_the_budget_cannot_drop_below_the_spend(world):
     w = world
-    ops.settlement_approve(actor=w.officer, settlement=submitted(w))
+    settlements.settlement_approve(actor=w.officer, settlement=submitted(w))
     w.contract.budget = Decimal("42.49")
     with pytest.raises(ValidationError) as exc:
-        ops.contract_save(actor=w.officer, contract=w.contract, lines=[line(w.clean, "30.00")])
+        contracts.contract_save(actor=w.officer, contract=w.contract, lines=[line(w.clean, "30.00")])
     assert [e.code for e in exc.value.error_list] == ["budget_below_spent"]
     assert PurchaseContract.objects.get().budget == Decimal("100000.00")
 
@@ -523,26 +534,28 @@ def test_the_budget_cannot_drop_below_the_spend(world):
 def test_spend_by_contract_counts_approved_and_paid_only(world):
     w = world
     settlement = submitted(w)
-    annotated = ops.spend_by_contract(PurchaseContract.objects.all()).get()
+    annotated = purchasing_reads.spend_by_contract(PurchaseContract.objects.all()).get()
     assert annotated.spent == Decimal("0.00")
-    assert ops.budget_state(w.contract)["pending"] == Decimal("42.50")
-    ops.settlement_approve(actor=w.officer, settlement=settlement)
-    assert ops.spend_by_contract(PurchaseContract.objects.filter(pk=w.contract.pk)).get().spent == Decimal("42.50")
+    assert purchasing_reads.budget_state(w.contract)["pending"] == Decimal("42.50")
+    settlements.settlement_approve(actor=w.officer, settlement=settlement)
+    assert purchasing_reads.spend_by_contract(PurchaseContract.objects.filter(pk=w.contract.pk)).get().spent == Decimal(
+        "42.50"
+    )
 
 
 def test_an_officer_who_runs_the_provider_can_neither_contract_with_it_nor_pay_it(world):
     w = world
-    ops.settlement_approve(actor=w.officer, settlement=submitted(w))
+    settlements.settlement_approve(actor=w.officer, settlement=submitted(w))
     insider = staff("county_officer", "640422000000")
     Membership.objects.create(organisation=w.organisation, user=insider, status=MembershipStatus.ACTIVE, is_admin=True)
     with pytest.raises(PermissionDenied) as exc:
-        ops.contract_save(actor=insider, contract=contract_fields(w.organisation), lines=[line(w.clean, "30")])
-    assert str(exc.value) == str(ops.OWN_CONTRACT)
+        contracts.contract_save(actor=insider, contract=contract_fields(w.organisation), lines=[line(w.clean, "30")])
+    assert str(exc.value) == str(purchasing_rules.OWN_CONTRACT)
     with pytest.raises(PermissionDenied) as exc:
-        ops.settlement_mark_paid(
+        settlements.settlement_mark_paid(
             actor=insider, settlement=Settlement.objects.get(), paid_on=datetime.date(2026, 11, 20), voucher_no="记-1"
         )
-    assert str(exc.value) == str(ops.OWN_ORGANISATION)
+    assert str(exc.value) == str(purchasing_rules.OWN_ORGANISATION)
     assert PurchaseContract.objects.count() == 1
     assert Settlement.objects.get().status == SettlementStatus.APPROVED
 
@@ -553,6 +566,6 @@ def test_a_contract_with_settlements_keeps_its_organisation_and_buyer(world):
     other, _admin = make_provider(name="兴隆村互助幸福院")
     w.contract.organisation = other
     with pytest.raises(ValidationError) as exc:
-        ops.contract_save(actor=w.officer, contract=w.contract, lines=[line(w.clean, "30.00")])
+        contracts.contract_save(actor=w.officer, contract=w.contract, lines=[line(w.clean, "30.00")])
     assert exc.value.code == "parties_fixed"
     assert PurchaseContract.objects.get().organisation_id == w.organisation.pk

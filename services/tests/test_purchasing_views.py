@@ -88,9 +88,9 @@ def test_list_pending_filter_and_export(world, mfa_client):
     w = world
     records(w)
     settlement = build(w)
-    from services.purchasing import settlements as ops
+    from services.purchasing import settlements as settlements
 
-    ops.settlement_submit(actor=w.admin, settlement=settlement)
+    settlements.settlement_submit(actor=w.admin, settlement=settlement)
     officer = mfa_client(w.officer)
     assert officer.get(LIST, {"pending": "on"}).context["table"].paginator.count == 1
     response = officer.get(reverse("services:contract-export"), {"format": "xlsx"})
@@ -247,9 +247,9 @@ def test_bad_month_and_month_outside_are_refused(world, client):
 def test_return_with_reason_shows_it_escaped(world, client, mfa_client):
     w = world
     records(w)
-    from services.purchasing import settlements as ops
+    from services.purchasing import settlements as settlements
 
-    settlement = ops.settlement_submit(actor=w.admin, settlement=build(w))
+    settlement = settlements.settlement_submit(actor=w.admin, settlement=build(w))
     officer = mfa_client(w.officer)
     empty = officer.post(reverse("services:settlement-reject", args=[settlement.pk]), {"reason": ""})
     assert msgs(empty) and Settlement.objects.get().status == SettlementStatus.SUBMITTED
@@ -265,13 +265,14 @@ def test_officer_who_runs_the_provider_is_told_and_nothing_changes(world, mfa_cl
 
     w = world
     records(w)
-    from services.purchasing import settlements as ops
+    from services.purchasing import rules as purchasing_rules
+    from services.purchasing import settlements as settlements
 
-    settlement = ops.settlement_submit(actor=w.admin, settlement=build(w))
+    settlement = settlements.settlement_submit(actor=w.admin, settlement=build(w))
     Membership.objects.create(organisation=w.organisation, user=w.officer, status="active", is_admin=True)
     with translation.override("en"):
         response = mfa_client(w.officer).post(reverse("services:settlement-approve", args=[settlement.pk]))
-    assert msgs(response) == [str(ops.OWN_ORGANISATION)]
+    assert msgs(response) == [str(purchasing_rules.OWN_ORGANISATION)]
     assert Settlement.objects.get().status == SettlementStatus.SUBMITTED
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from services.models import Certificate
-from services.records import actions as hours
+from services.records import actions as record_actions
 from services.records import certificates as certs
 from services.tests.test_records_helpers import (  # noqa: F401 — fixtures
     at,
@@ -35,7 +35,7 @@ def served(liaison, org_admin, organisation, member, elder, item):
     profile.save()
 
     def log(**kw):
-        return hours.record_create(
+        return record_actions.record_create(
             actor=org_admin,
             giver=member,
             elder=elder,
@@ -44,11 +44,11 @@ def served(liaison, org_admin, organisation, member, elder, item):
             **record_fields(**kw),
         )
 
-    hours.record_confirm(actor=liaison, record=log())
-    hours.record_confirm(actor=liaison, record=log(kind="purchased", start=at(1, 13), end=at(1, 14)))
+    record_actions.record_confirm(actor=liaison, record=log())
+    record_actions.record_confirm(actor=liaison, record=log(kind="purchased", start=at(1, 13), end=at(1, 14)))
     log(start=at(1, 15), end=at(1, 16))
-    wrong = hours.record_confirm(actor=liaison, record=log(start=at(1, 17), end=at(1, 18)))
-    hours.record_reverse(actor=liaison, record=wrong, reason="重复")
+    wrong = record_actions.record_confirm(actor=liaison, record=log(start=at(1, 17), end=at(1, 18)))
+    record_actions.record_reverse(actor=liaison, record=wrong, reason="重复")
     return member
 
 

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from portal.models import Region
 from services.catalogue.selectors import categories_ensure
 from services.models import ServiceItem, ServiceRecord
-from services.records import actions as hours
+from services.records import actions as record_actions
 from services.records.models import RecordStatus
 from services.tests.test_records_helpers import add_member, at, backdate_membership
 from tests.factories import UserFactory
@@ -36,7 +36,7 @@ def test_two_confirmers_at_once_one_wins_one_is_told():
     activity = make_activity(organisation=organisation, start=at(2, 9), end=at(2, 11), signup_deadline=at(3, 9))
     ActivitySignup.objects.create(activity=activity, user=giver)
     ActivitySignup.objects.update(created_at=at(3, 8))
-    record = hours.record_create(
+    record = record_actions.record_create(
         actor=giver,
         giver=giver,
         activity=activity,
@@ -49,7 +49,7 @@ def test_two_confirmers_at_once_one_wins_one_is_told():
     )
 
     def press(admin):
-        hours.record_confirm(actor=admin, record=ServiceRecord(pk=record.pk))
+        record_actions.record_confirm(actor=admin, record=ServiceRecord(pk=record.pk))
         return "confirmed"
 
     outcomes = race(press, [first_admin, second_admin])

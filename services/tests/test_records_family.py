@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.models import AuditEvent
-from services.records import actions as hours
+from services.records import actions as record_actions
 from services.records import family_confirm
+from services.records import selectors as record_reads
 from services.records.models import RecordStatus
 from services.tests.factories_ledger import FamilyContactFactory
 from services.tests.test_records_helpers import at, elder, item, record_fields  # noqa: F401 — fixtures
@@ -46,7 +47,7 @@ def paired_giver(elder, liaison):
 
 @pytest.fixture
 def submitted(paired_giver, elder, item, family):
-    return hours.record_create(
+    return record_actions.record_create(
         actor=paired_giver, giver=paired_giver, elder=elder, service_item=item, **record_fields()
     )
 
@@ -85,7 +86,7 @@ def test_giver_sends_code_family_confirms(client, paired_giver, submitted, outbo
     assert confirmation.confirmed_at and confirmation.contact_name == "李建军"
     client.force_login(paired_giver)
     assert "李建军" in client.get(detail).content.decode()
-    assert hours.giver_totals(user=paired_giver)["volunteer_minutes"] == 120
+    assert record_reads.giver_totals(user=paired_giver)["volunteer_minutes"] == 120
     assert AuditEvent.objects.filter(changes__confirmed_by_family="李建军").exists()
 
 
@@ -167,7 +168,7 @@ def test_tries_per_device_are_limited(client, paired_giver, submitted, outbox):
 def test_record_no_longer_submitted(client, paired_giver, liaison, submitted, outbox):
     send(client, paired_giver, submitted)
     code = sent_code(outbox)
-    hours.record_reject(actor=liaison, record=submitted, reason="时间不对")
+    record_actions.record_reject(actor=liaison, record=submitted, reason="时间不对")
     response = enter(client, code)
     assert response.status_code == 400
     assert str(family_confirm.NOT_SUBMITTED) in response.content.decode()
@@ -184,7 +185,7 @@ def test_cannot_send_for_a_decided_record_or_without_family_phone(
     assert response.status_code == 302 and not outbox
     family.phone = FAMILY_PHONE
     family.save()
-    hours.record_confirm(actor=liaison, record=submitted)
+    record_actions.record_confirm(actor=liaison, record=submitted)
     send(client, paired_giver, submitted)
     assert not outbox and not FamilyConfirmation.objects.exists()
 

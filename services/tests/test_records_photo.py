@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from portal.models import AuditEvent
-from services.records import actions as hours
+from services.records import actions as record_actions
 from services.tests.test_records_helpers import elder, item, other_liaison, record_fields  # noqa: F401 — fixtures
 from tests.factories import UserFactory
 
@@ -26,7 +26,7 @@ def image_bytes(fmt="PNG", size=(800, 600)) -> bytes:
 @pytest.fixture
 def record(liaison, elder, item):
     giver = UserFactory(real_name="拍照人")
-    record = hours.record_create(actor=liaison, giver=giver, elder=elder, service_item=item, **record_fields())
+    record = record_actions.record_create(actor=liaison, giver=giver, elder=elder, service_item=item, **record_fields())
     record.photo.save("service.png", ContentFile(image_bytes()), save=True)
     return record
 
@@ -69,7 +69,9 @@ def test_thumbnail_is_a_small_jpeg_and_detail_page_shows_it(client, record):
 
 
 def test_record_without_photo_or_unknown_record_is_404(client, liaison, elder, item):
-    bare = hours.record_create(actor=liaison, giver=UserFactory(), elder=elder, service_item=item, **record_fields())
+    bare = record_actions.record_create(
+        actor=liaison, giver=UserFactory(), elder=elder, service_item=item, **record_fields()
+    )
     client.force_login(liaison)
     assert client.get(photo_url(bare)).status_code == 404
     assert client.get(reverse("volunteers:record-photo", args=[999999])).status_code == 404

@@ -12,7 +12,9 @@ from django.utils import timezone
 
 from portal.models import AuditEvent
 from services.models import ServiceRecord
-from services.records import actions as hours
+from services.records import actions as record_actions
+from services.records import rules as record_rules
+from services.records import selectors as record_reads
 from services.records.models import RecordStatus, hours_display, minutes_between
 from services.tests.test_records_helpers import (  # noqa: F401 — fixtures
     add_member,
@@ -41,11 +43,13 @@ def codes(exc: pytest.ExceptionInfo) -> set[str]:
 
 def log_activity(member, activity, item, **overrides):
     fields = record_fields(**{"start": activity.start, "end": activity.end, **overrides})
-    return hours.record_create(actor=member, giver=member, activity=activity, service_item=item, **fields)
+    return record_actions.record_create(actor=member, giver=member, activity=activity, service_item=item, **fields)
 
 
 def proxy_elder(liaison, giver, elder, item, **overrides):
-    return hours.record_create(actor=liaison, giver=giver, elder=elder, service_item=item, **record_fields(**overrides))
+    return record_actions.record_create(
+        actor=liaison, giver=giver, elder=elder, service_item=item, **record_fields(**overrides)
+    )
 
 
 # --- the happy paths ------------------------------------------------------------------------------
@@ -83,7 +87,7 @@ def test_liaison_proxy_for_elder(liaison, elder, item):
     helper = UserFactory(real_name="互助员老王")
     record = proxy_elder(liaison, helper, elder, item)
     assert record.giver == helper and record.recorded_by == liaison
-    hours.check_record(record)  # the liaison entered it: the elder link is vouched for
+    record_rules.check_record(record)  # the liaison entered it: the elder link is vouched for
 
 
 # --- each rule and its violation ------------------------------------------------------------------
@@ -93,7 +97,7 @@ def test_end_after_start(liaison, elder, item):
     with pytest.raises(ValidationError) as exc:
         proxy_elder(liaison, UserFactory(), elder, item, start=at(1, 11), end=at(1, 9))
     assert "ends_before_start" in codes(exc)
-    assert str(hours.ENDS_BEFORE_START) in exc.value.messages
+    assert str(record_rules.ENDS_BEFORE_START) in exc.value.messages
     assert ServiceRecord.objects.count() == 0
 
 
@@ -144,7 +148,7 @@ def test_overlap_same_giver(liaison, elder, other_elder, item):
 def test_rejected_record_frees_the_time(liaison, elder, item):
     helper = UserFactory()
     first = proxy_elder(liaison, helper, elder, item)
-    hours.record_reject(actor=liaison, record=first, reason="时间填错")
+    record_actions.record_reject(actor=liaison, record=first, reason="时间填错")
     proxy_elder(liaison, helper, elder, item)  # same time again, no overlap error
 
 
@@ -172,16 +176,16 @@ def test_logging_window_configurable(liaison, elder, item):
 
 def test_working_days_skip_weekends():
     friday = datetime.date(2026, 11, 27)
-    assert hours.working_days_between(friday, datetime.date(2026, 11, 30)) == 1  # Monday
-    assert hours.working_days_between(friday, datetime.date(2026, 12, 11)) == 10
-    assert hours.working_days_between(friday, datetime.date(2026, 12, 14)) == 11
-    assert hours.working_days_between(friday, friday) == 0
+    assert record_rules.working_days_between(friday, datetime.date(2026, 11, 30)) == 1  # Monday
+    assert record_rules.working_days_between(friday, datetime.date(2026, 12, 11)) == 10
+    assert record_rules.working_days_between(friday, datetime.date(2026, 12, 14)) == 11
+    assert record_rules.working_days_between(friday, friday) == 0
 
 
 def test_member_of_organisation_at_the_time(org_admin, organisation, elder, item):
     outsider = UserFactory(real_name="外人")
     with pytest.raises(PermissionDenied):  # the admin cannot record for a non-member at all
-        hours.record_create(
+        record_actions.record_create(
             actor=org_admin,
             giver=outsider,
             elder=elder,
@@ -193,7 +197,7 @@ def test_member_of_organisation_at_the_time(org_admin, organisation, elder, item
     late_joiner = UserFactory(real_name="新会员")
     Membership.objects.create(organisation=organisation, user=late_joiner, status="active")
     with pytest.raises(ValidationError) as exc:
-        hours.record_create(
+        record_actions.record_create(
             actor=org_admin,
             giver=late_joiner,
             elder=elder,
@@ -227,22 +231,22 @@ def test_service_within_activity_hours(member, past_activity, item):
 
 
 def test_elder_record_needs_liaison_vouching(org_admin, organisation, member, elder, item):
-    record = hours.record_create(
+    record = record_actions.record_create(
         actor=org_admin, giver=member, elder=elder, organisation=organisation, service_item=item, **record_fields()
     )
     assert record.status == RecordStatus.SUBMITTED  # accepted, waiting for the liaison
     with pytest.raises(ValidationError) as exc:
-        hours.record_confirm(actor=org_admin, record=record)
+        record_actions.record_confirm(actor=org_admin, record=record)
     assert codes(exc) == {"not_vouched"}
     record.refresh_from_db()
     assert record.status == RecordStatus.SUBMITTED
 
 
 def test_elder_record_confirmed_by_liaison(liaison, org_admin, organisation, member, elder, item):
-    record = hours.record_create(
+    record = record_actions.record_create(
         actor=org_admin, giver=member, elder=elder, organisation=organisation, service_item=item, **record_fields()
     )
-    record = hours.record_confirm(actor=liaison, record=record)
+    record = record_actions.record_confirm(actor=liaison, record=record)
     assert record.status == RecordStatus.CONFIRMED and record.confirmed_by == liaison
 
 
@@ -259,7 +263,7 @@ def refuse_all(record):
 
 def test_giver_cannot_log_for_an_unlinked_elder(member, elder, item):
     with pytest.raises(ValidationError) as exc:
-        hours.record_create(actor=member, giver=member, elder=elder, service_item=item, **record_fields())
+        record_actions.record_create(actor=member, giver=member, elder=elder, service_item=item, **record_fields())
     assert codes(exc) == {"elder_not_linked"}
 
 
@@ -295,14 +299,14 @@ def test_xss_in_content_is_stored_as_text(liaison, elder, item):
 def test_confirmed_record_cannot_be_edited(liaison, elder, item):
     helper = UserFactory()
     record = proxy_elder(liaison, helper, elder, item)
-    hours.record_confirm(actor=liaison, record=record)
+    record_actions.record_confirm(actor=liaison, record=record)
     with pytest.raises(ValidationError) as exc:
-        hours.record_update(actor=liaison, record=record, content="改过了")
+        record_actions.record_update(actor=liaison, record=record, content="改过了")
     assert codes(exc) == {"locked"}
     record.refresh_from_db()
     record.content = "偷偷改"
     with pytest.raises(ValidationError) as exc:
-        hours.check_record(record)
+        record_rules.check_record(record)
     assert codes(exc) == {"locked"}
 
 
@@ -310,16 +314,16 @@ def test_settled_record_is_locked(liaison, elder, item):
     record = proxy_elder(liaison, UserFactory(), elder, item)
     ServiceRecord.objects.filter(pk=record.pk).update(status=RecordStatus.SETTLED)
     with pytest.raises(ValidationError) as exc:
-        hours.record_update(actor=liaison, record=record, place="别处")
+        record_actions.record_update(actor=liaison, record=record, place="别处")
     assert codes(exc) == {"locked"}
 
 
 def test_submitted_record_can_be_edited_and_is_rechecked(liaison, elder, item):
     record = proxy_elder(liaison, UserFactory(), elder, item)
-    record = hours.record_update(actor=liaison, record=record, end=at(1, 12))
+    record = record_actions.record_update(actor=liaison, record=record, end=at(1, 12))
     assert record.minutes == 180
     with pytest.raises(ValidationError) as exc:
-        hours.record_update(actor=liaison, record=record, end=at(1, 8))
+        record_actions.record_update(actor=liaison, record=record, end=at(1, 8))
     assert codes(exc) == {"ends_before_start"}
     record.refresh_from_db()
     assert record.minutes == 180
@@ -327,43 +331,43 @@ def test_submitted_record_can_be_edited_and_is_rechecked(liaison, elder, item):
 
 def test_reversal_keeps_both_and_totals_subtract(liaison, elder, item):
     helper = UserFactory()
-    record = hours.record_confirm(actor=liaison, record=proxy_elder(liaison, helper, elder, item))
-    assert hours.giver_totals(user=helper)["volunteer_minutes"] == 120
-    reversal = hours.record_reverse(actor=liaison, record=record, reason="重复登记")
+    record = record_actions.record_confirm(actor=liaison, record=proxy_elder(liaison, helper, elder, item))
+    assert record_reads.giver_totals(user=helper)["volunteer_minutes"] == 120
+    reversal = record_actions.record_reverse(actor=liaison, record=record, reason="重复登记")
     assert reversal.sign == -1 and reversal.minutes == 120 and reversal.reverses == record
     assert ServiceRecord.objects.filter(giver=helper).count() == 2
-    assert hours.giver_totals(user=helper)["volunteer_minutes"] == 0
+    assert record_reads.giver_totals(user=helper)["volunteer_minutes"] == 0
     # the reversed slot is free again for the corrected entry
     proxy_elder(liaison, helper, elder, item, end=at(1, 10))
 
 
 def test_reverse_twice_and_reverse_a_reversal_refused(liaison, elder, item):
-    record = hours.record_confirm(actor=liaison, record=proxy_elder(liaison, UserFactory(), elder, item))
-    reversal = hours.record_reverse(actor=liaison, record=record, reason="错")
+    record = record_actions.record_confirm(actor=liaison, record=proxy_elder(liaison, UserFactory(), elder, item))
+    reversal = record_actions.record_reverse(actor=liaison, record=record, reason="错")
     with pytest.raises(ValidationError) as exc:
-        hours.record_reverse(actor=liaison, record=record, reason="再错")
+        record_actions.record_reverse(actor=liaison, record=record, reason="再错")
     assert codes(exc) == {"already_reversed"}
     with pytest.raises(ValidationError) as exc:
-        hours.record_reverse(actor=liaison, record=reversal, reason="错")
+        record_actions.record_reverse(actor=liaison, record=reversal, reason="错")
     assert codes(exc) == {"reversal_of_reversal"}
 
 
 def test_reverse_needs_reason_and_a_confirmed_record(liaison, elder, item):
     record = proxy_elder(liaison, UserFactory(), elder, item)
     with pytest.raises(ValidationError) as exc:
-        hours.record_reverse(actor=liaison, record=record, reason="x")
+        record_actions.record_reverse(actor=liaison, record=record, reason="x")
     assert codes(exc) == {"not_reversible"}
-    hours.record_confirm(actor=liaison, record=record)
+    record_actions.record_confirm(actor=liaison, record=record)
     with pytest.raises(ValidationError) as exc:
-        hours.record_reverse(actor=liaison, record=record, reason="  ")
+        record_actions.record_reverse(actor=liaison, record=record, reason="  ")
     assert codes(exc) == {"reason_required"}
 
 
 def test_giver_cannot_reverse_own_record(liaison, elder, item):
     helper = UserFactory()
-    record = hours.record_confirm(actor=liaison, record=proxy_elder(liaison, helper, elder, item))
+    record = record_actions.record_confirm(actor=liaison, record=proxy_elder(liaison, helper, elder, item))
     with pytest.raises(PermissionDenied):
-        hours.record_reverse(actor=helper, record=record, reason="我想改")
+        record_actions.record_reverse(actor=helper, record=record, reason="我想改")
 
 
 def test_attendance_becomes_submitted_records(org_admin, organisation, member, past_activity, item):
@@ -372,10 +376,10 @@ def test_attendance_becomes_submitted_records(org_admin, organisation, member, p
     late = add_member(organisation, real_name="迟报名")
     ActivitySignup.objects.create(activity=past_activity, user=late, attended=True, minutes=60)  # signed up too late
     ActivitySignup.objects.filter(activity=past_activity, user=member).update(attended=True, minutes=90)
-    created, problems = hours.records_from_attendance(actor=org_admin, activity=past_activity)
+    created, problems = record_actions.records_from_attendance(actor=org_admin, activity=past_activity)
     assert [(r.giver, r.minutes, r.status) for r in created] == [(member, 90, RecordStatus.SUBMITTED)]
     assert len(problems) == 1 and "迟报名" in problems[0]
-    again, _ = hours.records_from_attendance(actor=org_admin, activity=past_activity)
+    again, _ = record_actions.records_from_attendance(actor=org_admin, activity=past_activity)
     assert again == []  # idempotent
     with pytest.raises(PermissionDenied):
-        hours.records_from_attendance(actor=member, activity=past_activity)
+        record_actions.records_from_attendance(actor=member, activity=past_activity)

@@ -14,7 +14,9 @@ from django.urls import reverse
 from portal.models import AuditEvent, User
 from portal.scoping import staff_roles
 from services.models import ServiceRecord
-from services.records import actions as hours
+from services.records import actions as record_actions
+from services.records import rules as record_rules
+from services.records import selectors as record_reads
 from services.records.models import RecordStatus
 from services.tests.factories_ledger import ElderFactory
 from services.tests.test_records_helpers import (  # noqa: F401 — fixtures
@@ -50,7 +52,7 @@ def form_data(**overrides) -> dict:
 
 
 def submitted_by_member(org_admin, member, elder, item, **overrides):
-    return hours.record_create(
+    return record_actions.record_create(
         actor=org_admin,
         giver=member,
         elder=elder,
@@ -109,7 +111,7 @@ def test_rule_violation_shown_in_form(client, member, past_activity, item):
         reverse("volunteers:record-create"),
         form_data(activity=past_activity.pk, service_item=item.pk, start_time="11:00", end_time="09:00"),
     )
-    assert str(hours.ENDS_BEFORE_START) in response.content.decode()
+    assert str(record_rules.ENDS_BEFORE_START) in response.content.decode()
     assert ServiceRecord.objects.count() == 0
 
 
@@ -122,7 +124,7 @@ def test_giver_cannot_pick_an_elder_they_are_not_linked_to(client, member, elder
 
 def test_xss_content_escaped_on_detail(client, liaison, elder, item):
     helper = UserFactory()
-    record = hours.record_create(
+    record = record_actions.record_create(
         actor=liaison, giver=helper, elder=elder, service_item=item, **record_fields(content="<script>x()</script>")
     )
     client.force_login(liaison)
@@ -155,9 +157,9 @@ def test_liaison_group_entry_several_helpers_one_elder(client, liaison, elder, i
 
 def test_org_admin_group_members_one_elder_is_atomic(liaison, org_admin, organisation, member, elder, item):
     second = add_member(organisation, real_name="会员乙")
-    hours.record_create(actor=liaison, giver=second, elder=elder, service_item=item, **record_fields())
+    record_actions.record_create(actor=liaison, giver=second, elder=elder, service_item=item, **record_fields())
     with pytest.raises(ValidationError) as exc:
-        hours.record_create_group(
+        record_actions.record_create_group(
             actor=org_admin,
             givers=[member, second],
             elders=[elder],
@@ -172,7 +174,7 @@ def test_org_admin_group_members_one_elder_is_atomic(liaison, org_admin, organis
 def test_one_helper_several_elders_splits_time(liaison, elder, item):
     elders = [elder, ElderFactory(name="王爷爷"), ElderFactory(name="马奶奶")]
     helper = UserFactory()
-    records = hours.record_create_group(
+    records = record_actions.record_create_group(
         actor=liaison, givers=[helper], elders=elders, service_item=item, **record_fields(start=at(1, 9), end=at(1, 11))
     )
     assert [r.minutes for r in records] == [40, 40, 40]
@@ -182,14 +184,14 @@ def test_one_helper_several_elders_splits_time(liaison, elder, item):
 
 def test_group_shape_many_by_many_refused(liaison, elder, item):
     with pytest.raises(ValidationError) as exc:
-        hours.record_create_group(
+        record_actions.record_create_group(
             actor=liaison,
             givers=[UserFactory(), UserFactory()],
             elders=[elder, ElderFactory()],
             service_item=item,
             **record_fields(),
         )
-    assert str(hours.GROUP_SHAPE) in exc.value.messages
+    assert str(record_rules.GROUP_SHAPE) in exc.value.messages
 
 
 def test_volunteer_without_role_cannot_open_group_entry(client, volunteer):
@@ -212,30 +214,34 @@ def test_liaison_cannot_proxy_for_elder_of_other_village(client, liaison, other_
 
 def test_liaison_confirms_and_totals_move(client, liaison, org_admin, member, elder, item):
     record = submitted_by_member(org_admin, member, elder, item)
-    assert hours.giver_totals(user=member)["volunteer_minutes"] == 0
+    assert record_reads.giver_totals(user=member)["volunteer_minutes"] == 0
     client.force_login(liaison)
     response = client.post(reverse("volunteers:record-confirm", args=[record.pk]))
     assert response.status_code == 302
     record.refresh_from_db()
     assert record.status == RecordStatus.CONFIRMED and record.confirmed_by == liaison
-    assert hours.giver_totals(user=member)["volunteer_minutes"] == 120
+    assert record_reads.giver_totals(user=member)["volunteer_minutes"] == 120
     assert AuditEvent.objects.filter(object_id=str(record.pk), action="change").exists()
 
 
 def test_giver_cannot_confirm_own_record(client, liaison, elder, item):
     helper = UserFactory()
-    record = hours.record_create(actor=liaison, giver=helper, elder=elder, service_item=item, **record_fields())
+    record = record_actions.record_create(
+        actor=liaison, giver=helper, elder=elder, service_item=item, **record_fields()
+    )
     client.force_login(helper)
     client.post(reverse("volunteers:record-confirm", args=[record.pk]))
     record.refresh_from_db()
     assert record.status == RecordStatus.SUBMITTED
     with pytest.raises(PermissionDenied) as exc:
-        hours.record_confirm(actor=helper, record=record)
-    assert str(hours.OWN_RECORD) in str(exc.value)
+        record_actions.record_confirm(actor=helper, record=record)
+    assert str(record_rules.OWN_RECORD) in str(exc.value)
 
 
 def test_giver_cannot_see_confirm_or_edit_someone_elses_record(client, liaison, elder, item):
-    record = hours.record_create(actor=liaison, giver=UserFactory(), elder=elder, service_item=item, **record_fields())
+    record = record_actions.record_create(
+        actor=liaison, giver=UserFactory(), elder=elder, service_item=item, **record_fields()
+    )
     snoop = UserFactory()
     client.force_login(snoop)
     assert client.get(reverse("volunteers:record-detail", args=[record.pk])).status_code == 404
@@ -248,15 +254,17 @@ def test_giver_cannot_see_confirm_or_edit_someone_elses_record(client, liaison, 
 
 def test_org_admin_cannot_confirm_non_member_record(liaison, org_admin, organisation, elder, past_activity, item):
     # a non-member's record in a village the org admin does not cover
-    record = hours.record_create(actor=liaison, giver=UserFactory(), elder=elder, service_item=item, **record_fields())
+    record = record_actions.record_create(
+        actor=liaison, giver=UserFactory(), elder=elder, service_item=item, **record_fields()
+    )
     with pytest.raises(Http404):  # not its member, not its organisation: not even visible
-        hours.record_confirm(actor=org_admin, record=record)
+        record_actions.record_confirm(actor=org_admin, record=record)
     record.refresh_from_db()
     assert record.status == RecordStatus.SUBMITTED
 
 
 def test_org_admin_cannot_confirm_after_member_left(org_admin, organisation, member, past_activity, item):
-    record = hours.record_create(
+    record = record_actions.record_create(
         actor=member,
         giver=member,
         activity=past_activity,
@@ -264,15 +272,17 @@ def test_org_admin_cannot_confirm_after_member_left(org_admin, organisation, mem
         **record_fields(start=past_activity.start, end=past_activity.end),
     )
     member.memberships.update(status="declined")
-    assert not hours.records_confirmable_by(org_admin).filter(pk=record.pk).exists()
+    assert not record_reads.records_confirmable_by(org_admin).filter(pk=record.pk).exists()
     with pytest.raises(PermissionDenied):
-        hours.record_confirm(actor=org_admin, record=record)
+        record_actions.record_confirm(actor=org_admin, record=record)
     record.refresh_from_db()
     assert record.status == RecordStatus.SUBMITTED
 
 
 def test_other_village_liaison_gets_404(client, other_liaison, liaison, elder, item):
-    record = hours.record_create(actor=liaison, giver=UserFactory(), elder=elder, service_item=item, **record_fields())
+    record = record_actions.record_create(
+        actor=liaison, giver=UserFactory(), elder=elder, service_item=item, **record_fields()
+    )
     client.force_login(other_liaison)
     assert client.get(reverse("volunteers:record-detail", args=[record.pk])).status_code == 404
     assert client.post(reverse("volunteers:record-confirm", args=[record.pk])).status_code == 404
@@ -281,7 +291,9 @@ def test_other_village_liaison_gets_404(client, other_liaison, liaison, elder, i
 
 
 def test_supervisor_can_read_but_not_confirm(client, supervisor, liaison, elder, item):
-    record = hours.record_create(actor=liaison, giver=UserFactory(), elder=elder, service_item=item, **record_fields())
+    record = record_actions.record_create(
+        actor=liaison, giver=UserFactory(), elder=elder, service_item=item, **record_fields()
+    )
     client.force_login(supervisor)
     assert client.get(reverse("volunteers:record-detail", args=[record.pk])).status_code == 200
     client.post(reverse("volunteers:record-confirm", args=[record.pk]))
@@ -290,14 +302,16 @@ def test_supervisor_can_read_but_not_confirm(client, supervisor, liaison, elder,
 
 
 def test_reject_needs_reason(client, liaison, elder, item):
-    record = hours.record_create(actor=liaison, giver=UserFactory(), elder=elder, service_item=item, **record_fields())
+    record = record_actions.record_create(
+        actor=liaison, giver=UserFactory(), elder=elder, service_item=item, **record_fields()
+    )
     other = UserFactory()
     from portal.models import Region, StaffRole
 
     StaffRole.objects.create(user=other, role="village_liaison", region=Region.objects.get(code=elder.village_id))
     client.force_login(other)
     response = client.post(reverse("volunteers:record-reject", args=[record.pk]), {"reason": ""}, follow=True)
-    assert str(hours.REASON_REQUIRED) in response.content.decode()
+    assert str(record_rules.REASON_REQUIRED) in response.content.decode()
     client.post(reverse("volunteers:record-reject", args=[record.pk]), {"reason": "时间不对"})
     record.refresh_from_db()
     assert record.status == RecordStatus.REJECTED and record.reason == "时间不对"
@@ -305,7 +319,7 @@ def test_reject_needs_reason(client, liaison, elder, item):
 
 def test_second_confirmation_is_told(client, liaison, org_admin, member, elder, item):
     record = submitted_by_member(org_admin, member, elder, item)
-    hours.record_confirm(actor=liaison, record=record)
+    record_actions.record_confirm(actor=liaison, record=record)
     client.force_login(liaison)
     response = client.post(reverse("volunteers:record-confirm", args=[record.pk]), follow=True)
     assert (
@@ -317,7 +331,7 @@ def test_second_confirmation_is_told(client, liaison, org_admin, member, elder, 
 
 def test_bulk_confirm_from_table(client, liaison, elder, item):
     records = [
-        hours.record_create(
+        record_actions.record_create(
             actor=liaison,
             giver=UserFactory(),
             elder=elder,
@@ -326,7 +340,7 @@ def test_bulk_confirm_from_table(client, liaison, elder, item):
         )
         for h in (8, 10, 12)
     ]
-    mine = hours.record_create(
+    mine = record_actions.record_create(
         actor=liaison, giver=liaison, elder=elder, service_item=item, **record_fields(start=at(1, 14), end=at(1, 15))
     )
     client.force_login(liaison)
@@ -346,7 +360,7 @@ def test_bulk_confirm_from_table(client, liaison, elder, item):
 def test_record_list_query_count_constant(client, liaison, item, django_assert_max_num_queries):
     def make(n):
         for _i in range(n):
-            hours.record_create(
+            record_actions.record_create(
                 actor=liaison, giver=UserFactory(), elder=ElderFactory(), service_item=item, **record_fields()
             )
 
@@ -361,10 +375,10 @@ def test_record_list_query_count_constant(client, liaison, item, django_assert_m
 
 
 def test_export_plain_values_and_audited(client, liaison, elder, item):
-    record = hours.record_create(
+    record = record_actions.record_create(
         actor=liaison, giver=UserFactory(real_name="导出人"), elder=elder, service_item=item, **record_fields()
     )
-    hours.record_confirm(actor=liaison, record=record) if False else None
+    record_actions.record_confirm(actor=liaison, record=record) if False else None
     client.force_login(liaison)
     response = client.get(reverse("volunteers:record-list") + "?_export=csv")
     text = response.content.decode("utf-8-sig")
@@ -375,27 +389,27 @@ def test_export_plain_values_and_audited(client, liaison, elder, item):
 def test_my_hours_query_count_constant(client, liaison, item, django_assert_max_num_queries):
     helper = UserFactory()
     for h in (6, 8):
-        r = hours.record_create(
+        r = record_actions.record_create(
             actor=liaison,
             giver=helper,
             elder=ElderFactory(),
             service_item=item,
             **record_fields(start=at(1, h), end=at(1, h + 1)),
         )
-        hours.record_confirm(actor=liaison, record=r)
+        record_actions.record_confirm(actor=liaison, record=r)
     client.force_login(helper)
     with django_assert_max_num_queries(25) as small:
         page = client.get(reverse("volunteers:my-hours"))
     assert page.context["totals"]["volunteer_minutes"] == 120
     for h in (10, 12, 14, 16):
-        r = hours.record_create(
+        r = record_actions.record_create(
             actor=liaison,
             giver=helper,
             elder=ElderFactory(),
             service_item=item,
             **record_fields(start=at(1, h), end=at(1, h + 1)),
         )
-        hours.record_confirm(actor=liaison, record=r)
+        record_actions.record_confirm(actor=liaison, record=r)
     with django_assert_max_num_queries(len(small.captured_queries)):
         page = client.get(reverse("volunteers:my-hours"))
     assert page.context["totals"]["volunteer_minutes"] == 360
@@ -404,38 +418,40 @@ def test_my_hours_query_count_constant(client, liaison, item, django_assert_max_
 def test_purchased_and_volunteer_never_mixed(liaison, org_admin, organisation, member, elder, item):
     a = submitted_by_member(org_admin, member, elder, item)
     b = submitted_by_member(org_admin, member, elder, item, kind="purchased", start=at(1, 13), end=at(1, 14))
-    hours.record_confirm(actor=liaison, record=a)
-    hours.record_confirm(actor=liaison, record=b)
-    totals = hours.giver_totals(user=member)
+    record_actions.record_confirm(actor=liaison, record=a)
+    record_actions.record_confirm(actor=liaison, record=b)
+    totals = record_reads.giver_totals(user=member)
     assert totals["volunteer_minutes"] == 120 and totals["purchased_minutes"] == 60
 
 
 def test_county_monthly_totals_one_query(liaison, county_officer, elder, item, django_assert_num_queries):
     for h in (8, 10):
-        r = hours.record_create(
+        r = record_actions.record_create(
             actor=liaison,
             giver=UserFactory(),
             elder=elder,
             service_item=item,
             **record_fields(start=at(1, h), end=at(1, h + 1)),
         )
-        hours.record_confirm(actor=liaison, record=r)
+        record_actions.record_confirm(actor=liaison, record=r)
     staff_roles(county_officer)  # the roles are read once per request
     with django_assert_num_queries(1):
-        rows = list(hours.county_monthly_totals(user=county_officer))
+        rows = list(record_reads.county_monthly_totals(user=county_officer))
     assert [(r["county"], r["kind"], r["minutes"]) for r in rows] == [("640422", "volunteer", 120)]
 
 
 def test_star_levels():
-    assert hours.star_level(99 * 60) == 0
-    assert hours.star_level(100 * 60) == 1
-    assert hours.star_level(1500 * 60) == 5
-    assert hours.next_star(350 * 60) == 600
+    assert record_reads.star_level(99 * 60) == 0
+    assert record_reads.star_level(100 * 60) == 1
+    assert record_reads.star_level(1500 * 60) == 5
+    assert record_reads.next_star(350 * 60) == 600
 
 
 def test_giver_edits_own_submitted_record_through_the_page(client, liaison, elder, item):
     helper = UserFactory()
-    record = hours.record_create(actor=liaison, giver=helper, elder=elder, service_item=item, **record_fields())
+    record = record_actions.record_create(
+        actor=liaison, giver=helper, elder=elder, service_item=item, **record_fields()
+    )
     client.force_login(liaison)  # whoever entered it may correct it while it is submitted
     day = record_fields()["start"].date().isoformat()
     response = client.post(
@@ -445,7 +461,7 @@ def test_giver_edits_own_submitted_record_through_the_page(client, liaison, elde
     assert response.status_code == 302, response.context["form"].errors
     record.refresh_from_db()
     assert record.minutes == 90
-    hours.record_confirm(actor=UserFactory.create(is_superuser=True), record=record)
+    record_actions.record_confirm(actor=UserFactory.create(is_superuser=True), record=record)
     response = client.get(reverse("volunteers:record-edit", args=[record.pk]))
     assert response.status_code == 302  # locked: back to the detail page with the message
 
@@ -454,7 +470,7 @@ def test_totals_page_by_county_and_organisation(
     client, mfa_client, county_officer, liaison, org_admin, member, elder, item
 ):
     record = submitted_by_member(org_admin, member, elder, item)
-    hours.record_confirm(actor=liaison, record=record)
+    record_actions.record_confirm(actor=liaison, record=record)
     year = record.start.year
     page = mfa_client(county_officer).get(reverse("volunteers:record-totals") + f"?year={year}")
     assert [(r["county"], r["hours"]) for r in page.context["county_rows"]] == [("640422", "2.0")]

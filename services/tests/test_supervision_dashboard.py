@@ -417,7 +417,7 @@ def test_export_has_one_sheet_per_section_and_is_audited(mfa_client, county_offi
     assert {row[0]: row[2] for row in by_area}[TOWNSHIP] == 3
     ranking = list(book.worksheets[-1].iter_rows(min_row=2, values_only=True))
     assert [row[0] for row in ranking] == list(range(1, len(ranking) + 1)) and len(ranking) > 300  # every village
-    event = AuditEvent.objects.get(action="export", object_type="services.supervision.figures")
+    event = AuditEvent.objects.get(action="export", object_type="services.supervision")
     assert event.actor == county_officer and event.object_id == COUNTY
 
 

@@ -9,8 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.models import AuditEvent
-from services.records import actions as hours
+from services.records import actions as record_actions
 from services.records import dossier
+from services.records import rules as record_rules
+from services.records import selectors as record_reads
 from services.records.models import RecordStatus, ServiceRecord
 from tests.factories import UserFactory
 from tests.races import race
@@ -66,7 +68,7 @@ def test_submitted_record_and_duplicate_request_are_refused(client, liaison, mem
     from services.tests.factories_ledger import ElderFactory
     from services.tests.test_records_helpers import record_fields
 
-    submitted = hours.record_create(
+    submitted = record_actions.record_create(
         actor=liaison,
         giver=member,
         elder=ElderFactory(),
@@ -121,7 +123,7 @@ def test_accepting_writes_reversal_and_corrected_entry(client, member, org_recor
     assert corrected.minutes == 180 and corrected.organisation == organisation
     # the corrected entry keeps the original's entry time (the logging deadline runs from it)
     assert ServiceRecord.objects.get(pk=corrected.pk).created_at == org_record.created_at
-    assert hours.giver_totals(user=member)["volunteer_minutes"] == 180
+    assert record_reads.giver_totals(user=member)["volunteer_minutes"] == 180
     client.force_login(member)
     page = client.get(url).content.decode()
     assert "已核实" in page and f"#{corrected.pk}" in page
@@ -132,7 +134,7 @@ def test_accepting_without_the_service_only_reverses(member, org_record, org_adm
         volunteer=member, target="record", entry_pk=org_record.pk, wrong="那天我没去", should_be="删除"
     )
     dossier.correction_accept(actor=org_admin, correction=correction, changes=None)
-    assert hours.giver_totals(user=member)["volunteer_minutes"] == 0
+    assert record_reads.giver_totals(user=member)["volunteer_minutes"] == 0
     assert CorrectionRequest.objects.get().corrected_record is None
 
 
@@ -156,7 +158,7 @@ def test_corrected_entry_must_pass_the_rules(client, member, org_record, org_adm
         },
     )
     assert response.status_code == 400
-    assert str(hours.IN_THE_FUTURE) in response.content.decode()
+    assert str(record_rules.IN_THE_FUTURE) in response.content.decode()
     correction.refresh_from_db()
     assert correction.status == CorrectionStatus.PENDING
     assert not ServiceRecord.objects.filter(reverses=org_record).exists()  # all or nothing

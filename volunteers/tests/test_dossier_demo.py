@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from services.records import actions as hours
+from services.records import selectors as record_reads
 from services.records.models import RecordStatus, ServiceRecord
 from volunteers.models_record import Award, Training
 
@@ -52,13 +52,13 @@ def test_demo_records_flow_and_idempotent(client):
     assert records.count() == confirmed.count() + 1
     assert Training.objects.filter(volunteer=xiaoyong).count() == 1
 
-    before = hours.giver_totals(user=xiaoyong)["volunteer_minutes"]
+    before = record_reads.giver_totals(user=xiaoyong)["volunteer_minutes"]
     pending = submitted.get()
     client.force_login(lanhua)
     listing = client.get(reverse("volunteers:record-list") + "?status=submitted&to_confirm=on")
     assert pending.pk in [row.record.pk for row in listing.context["table"].page.object_list]
     assert client.post(reverse("volunteers:record-confirm", args=[pending.pk])).status_code == 302
-    assert hours.giver_totals(user=xiaoyong)["volunteer_minutes"] == before + pending.minutes
+    assert record_reads.giver_totals(user=xiaoyong)["volunteer_minutes"] == before + pending.minutes
 
     client.force_login(xiaoyong)
     today = timezone.localdate()

@@ -7,7 +7,7 @@ import pytest
 
 from django.utils import timezone
 
-from services.records import actions as hours
+from services.records import actions as record_actions
 from services.tests.test_records_helpers import (  # noqa: F401 — fixtures re-exported
     add_member,
     at,
@@ -28,7 +28,7 @@ def confirmed_record(liaison, giver, item, *, organisation=None, confirmer=None,
     """A record the village liaison entered (so the elder link holds) and then confirmed."""
     from services.tests.factories_ledger import ElderFactory
 
-    record = hours.record_create(
+    record = record_actions.record_create(
         actor=liaison,
         giver=giver,
         elder=elder or ElderFactory(),
@@ -36,7 +36,7 @@ def confirmed_record(liaison, giver, item, *, organisation=None, confirmer=None,
         service_item=item,
         **record_fields(start=at(days, hour), end=at(days, hour + length)),
     )
-    return hours.record_confirm(actor=confirmer or liaison, record=record)
+    return record_actions.record_confirm(actor=confirmer or liaison, record=record)
 
 
 def add_entries(organisation, volunteer, admin, suffix=""):

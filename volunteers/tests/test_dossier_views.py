@@ -55,10 +55,10 @@ def test_rejected_and_purchased_records_are_not_in_the_volunteer_record(client, 
 
 
 def test_reversal_is_listed_and_subtracted(client, liaison, member, item):
-    from services.records import actions as hours
+    from services.records import actions as record_actions
 
     record = confirmed_record(liaison, member, item)
-    hours.record_reverse(actor=liaison, record=record, reason="记错了")
+    record_actions.record_reverse(actor=liaison, record=record, reason="记错了")
     client.force_login(member)
     data = client.get(reverse("volunteers:dossier")).context
     assert len(data["services"]) == 2

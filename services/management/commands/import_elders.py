@@ -12,7 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from portal import audit
 from portal.models import AuditAction, Region, RegionLevel
-from services.ledger import imports as ledger_import
+from services.ledger import imports as imports
+from services.ledger import spreadsheet as spreadsheet
 
 
 class Command(BaseCommand):
@@ -31,15 +32,15 @@ class Command(BaseCommand):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"No such file: {file}")
-        if path.stat().st_size > ledger_import.max_bytes():  # refused before reading
-            raise CommandError(str(ledger_import.FILE_TOO_LARGE % {"limit": ledger_import.max_bytes() // 2**20}))
+        if path.stat().st_size > spreadsheet.max_bytes():  # refused before reading
+            raise CommandError(str(spreadsheet.FILE_TOO_LARGE % {"limit": spreadsheet.max_bytes() // 2**20}))
         try:
-            parsed = ledger_import.parse_file(content=path.read_bytes(), filename=path.name)
-        except ledger_import.ImportFileError as exc:
+            parsed = spreadsheet.parse_file(content=path.read_bytes(), filename=path.name)
+        except spreadsheet.ImportFileError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         villages = Region.objects.filter(level=RegionLevel.VILLAGE, code__startswith=area.prefix)
         default = area if area.level == RegionLevel.VILLAGE else None
-        records, errors = ledger_import.check_rows(parsed.rows, villages=villages, default_village=default)
+        records, errors = imports.check_rows(parsed.rows, villages=villages, default_village=default)
         if errors:
             for e in errors:
                 self.stderr.write(f"row {e['row']} {e['name']} [{e['column']}]: {e['message']}")
@@ -50,7 +51,7 @@ class Command(BaseCommand):
                 f"OK: {len(records)} rows, {new} new, {len(records) - new} already on the ledger (dry run)."
             )
             return
-        created, updated = ledger_import.apply_records(records)
+        created, updated = imports.apply_records(records)
         audit.record(
             AuditAction.CREATE,
             object_type="services.elder",

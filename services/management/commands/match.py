@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from portal.models import Region
-from services.pairing.lifecycle import match_run, run_summary
 from services.pairing.models import MatchRunStatus
+from services.pairing.runs import match_run, run_summary
 
 
 class Command(BaseCommand):

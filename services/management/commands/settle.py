@@ -19,7 +19,9 @@ from django.http import Http404
 
 from portal.models import User
 from portal.phone import clean_phone
-from services.purchasing import settlements as ops
+from services.purchasing import rules as purchasing_rules
+from services.purchasing import selectors as purchasing_reads
+from services.purchasing import settlements as settlements
 from services.purchasing.models import PurchaseContract, Settlement, SettlementStatus
 
 
@@ -35,7 +37,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, contract: int, month: str, by: str, submit: bool, approve: bool, **options):
         try:
-            first_day = ops.parse_month(month)
+            first_day = purchasing_rules.parse_month(month)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         found = PurchaseContract.objects.select_related("organisation", "region").filter(pk=contract).first()
@@ -52,11 +54,13 @@ class Command(BaseCommand):
         try:
             settlement = Settlement.objects.filter(contract=found, month=first_day).first()
             if settlement is None or settlement.status == SettlementStatus.DRAFT:
-                settlement = ops.settlement_build(actor=actor, contract=found, month=first_day, system=actor is None)
+                settlement = settlements.settlement_build(
+                    actor=actor, contract=found, month=first_day, system=actor is None
+                )
             if submit:
-                settlement = ops.settlement_submit(actor=actor, settlement=settlement)
+                settlement = settlements.settlement_submit(actor=actor, settlement=settlement)
             if approve:
-                settlement = ops.settlement_approve(actor=actor, settlement=settlement)
+                settlement = settlements.settlement_approve(actor=actor, settlement=settlement)
         except ValidationError as exc:
             raise CommandError(" ".join(str(m) for m in exc.messages)) from None
         except PermissionDenied as exc:
@@ -64,7 +68,7 @@ class Command(BaseCommand):
         except Http404:
             raise CommandError(f"Contract {contract} is not in the scope of {by}.") from None
         settlement.refresh_from_db()
-        lines = list(ops.settlement_lines(settlement))
+        lines = list(purchasing_reads.settlement_lines(settlement))
         self.stdout.write(
             f"{found.organisation.name} · {found.region.name} · {first_day:%Y-%m}: {settlement.get_status_display()}"
         )
