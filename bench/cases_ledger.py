@@ -86,8 +86,7 @@ def _import_file() -> bytes:
 
 def _import_run() -> None:
     from portal.models import Region, RegionLevel
-    from services.ledger import imports as imports
-    from services.ledger import spreadsheet as spreadsheet
+    from services.ledger import imports, spreadsheet
 
     parsed = spreadsheet.parse_file(content=_import_file(), filename="台账.xlsx")
     villages = Region.objects.filter(level=RegionLevel.VILLAGE, code__startswith="640422100")

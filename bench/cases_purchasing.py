@@ -25,7 +25,7 @@ def _prepare() -> None:
     from portal.models import User
     from services.models import ServiceItem
     from services.purchasing import demo as demo_purchasing
-    from services.purchasing import settlements as settlements
+    from services.purchasing import settlements
     from services.purchasing.models import ContractLine, PurchaseContract, Settlement, SettlementStatus, Unit
 
     _ensure_data()
@@ -55,7 +55,7 @@ def _prepare() -> None:
 
 
 def _build():
-    from services.purchasing import settlements as settlements
+    from services.purchasing import settlements
 
     return settlements.settlement_build(actor=STATE["admin"], contract=STATE["contract"], month=STATE["month"])
 

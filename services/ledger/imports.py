@@ -30,7 +30,7 @@ from portal import audit
 from portal.identity import INVALID_FORMAT, keyed_hash, mask_resident_id, parse_resident_id
 from portal.models import AuditAction, Region, RegionLevel
 from portal.phone import INVALID_PHONE, clean_phone
-from services.ledger import spreadsheet as spreadsheet
+from services.ledger import spreadsheet
 from services.ledger.models import (
     Elder,
     ElderChange,

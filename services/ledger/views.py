@@ -24,9 +24,8 @@ from portal.phone import mask_phone
 from portal.scoping import ScopedViewMixin, can_write
 from portal.tables import AuditedExportMixin
 from services.ledger import actions as ledger_actions
-from services.ledger import imports as imports
+from services.ledger import imports, spreadsheet
 from services.ledger import selectors as ledger_reads
-from services.ledger import spreadsheet as spreadsheet
 from services.ledger.filters import ElderFilter
 from services.ledger.forms import AgreementForm, DutyReminderForm, ElderForm, FamilyContactForm, ImportForm, StatusForm
 from services.ledger.models import (

@@ -11,7 +11,7 @@ from portal.models import AuditAction
 from services.catalogue.models import ServiceCategory
 from services.ledger.models import Elder, ElderStatus
 from services.ledger.selectors import can_edit
-from services.pairing import lifecycle as lifecycle
+from services.pairing import lifecycle
 from services.pairing import rules as pairing_rules
 from services.pairing.models import (
     Need,

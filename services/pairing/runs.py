@@ -24,9 +24,7 @@ from django.utils import timezone
 from portal import audit
 from portal.models import AuditAction, Region
 from services.catalogue.models import ServiceCategory
-from services.pairing import candidates as candidates
-from services.pairing import lifecycle as lifecycle
-from services.pairing import matching, scoring
+from services.pairing import candidates, lifecycle, matching, scoring
 from services.pairing import rules as pairing_rules
 from services.pairing.models import (
     OPEN_STATUSES,

@@ -27,9 +27,7 @@ from portal.scoping import no_store as _no_store
 from portal.tables import AuditedExportMixin
 from services.catalogue.models import ServiceCategory
 from services.ledger.selectors import can_edit, elders_for
-from services.pairing import candidates as candidates
-from services.pairing import lifecycle as lifecycle
-from services.pairing import needs as needs
+from services.pairing import candidates, lifecycle, needs
 from services.pairing import rules as pairing_rules
 from services.pairing import runs as match_runs
 from services.pairing import selectors as pairing_reads

@@ -19,7 +19,7 @@ from django.utils import timezone
 from portal.models import Region, User
 from services.models import Elder, ServiceItem, ServiceRecord
 from services.purchasing import rules as purchasing_rules
-from services.purchasing import settlements as settlements
+from services.purchasing import settlements
 from services.purchasing.models import ContractLine, PurchaseContract, Settlement, Unit
 from services.records.models import RecordKind, RecordStatus, minutes_between
 

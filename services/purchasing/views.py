@@ -27,10 +27,9 @@ from portal.models import AuditAction
 from portal.scoping import NO_ROLE, is_staff_user
 from portal.scoping import no_store as _no_store
 from portal.tables import AuditedExportMixin
-from services.purchasing import contracts as contracts
+from services.purchasing import contracts, settlements
 from services.purchasing import rules as purchasing_rules
 from services.purchasing import selectors as purchasing_reads
-from services.purchasing import settlements as settlements
 from services.purchasing.forms import (
     ContractFilter,
     ContractForm,

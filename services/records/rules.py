@@ -187,7 +187,7 @@ def elders_paired_or_served(user) -> QuerySet:
 
 
 def elder_link_check(record: ServiceRecord) -> None:
-    path = getattr(settings, "RECORDS_ELDER_LINK_CHECK", "services.records.actions.paired_or_liaison_vouches")
+    path = getattr(settings, "RECORDS_ELDER_LINK_CHECK", "services.records.rules.paired_or_liaison_vouches")
     import_string(path)(record)
 
 
@@ -202,7 +202,7 @@ def elders_served(user) -> QuerySet:
 
 def linked_elders(user) -> QuerySet:
     """Elders a giver may pick when logging their own service (pairings plug in via RECORDS_LINKED_ELDERS)."""
-    path = getattr(settings, "RECORDS_LINKED_ELDERS", "services.records.actions.elders_paired_or_served")
+    path = getattr(settings, "RECORDS_LINKED_ELDERS", "services.records.rules.elders_paired_or_served")
     return import_string(path)(user)
 
 

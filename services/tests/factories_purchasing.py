@@ -13,7 +13,7 @@ from django.utils import timezone
 from portal.models import Region
 from services.catalogue.selectors import categories_ensure
 from services.models import ServiceItem, ServiceRecord
-from services.purchasing import settlements as settlements
+from services.purchasing import settlements
 from services.purchasing.models import ContractLine, PurchaseContract, Unit
 from services.records.models import RecordKind, RecordStatus
 from services.tests.factories_care import make_elder

@@ -13,8 +13,7 @@ from django.utils import translation
 
 from portal.identity import INVALID_CHECK
 from portal.models import AuditEvent, Region
-from services.ledger import imports as imports
-from services.ledger import spreadsheet as spreadsheet
+from services.ledger import imports, spreadsheet
 from services.ledger.models import Elder, ElderChange, ImportJob, ImportStatus
 from services.tests.factories_ledger import ElderFactory, make_id_number
 

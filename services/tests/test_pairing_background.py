@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from portal.models import Region
 from services.models import MatchRun
-from services.pairing import lifecycle as lifecycle
+from services.pairing import matching
 from services.pairing import rules as pairing_rules
 from services.pairing import runs as match_runs
 from services.pairing.models import MatchRunStatus, PairingStatus
@@ -93,7 +93,7 @@ def test_a_failing_run_shows_a_message_not_a_500(officer_client, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("solver exploded")
 
-    monkeypatch.setattr(lifecycle.matching, "assign", broken)
+    monkeypatch.setattr(matching, "assign", broken)
     response = officer_client.post(reverse("services:match-run"), {"region": TOWNSHIP})
     run = MatchRun.objects.latest("pk")
     assert run.status == MatchRunStatus.FAILED and "solver exploded" in run.message and run.stage == "failed"

@@ -8,8 +8,7 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.pairing import candidates as candidates
-from services.pairing import matching, scoring
+from services.pairing import candidates, matching, scoring
 from services.pairing import rules as pairing_rules
 from services.pairing import runs as match_runs
 

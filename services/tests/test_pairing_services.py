@@ -13,9 +13,7 @@ from django.utils import timezone
 from portal.models import AuditEvent, Region
 from services.catalogue.selectors import categories_ensure
 from services.models import MatchRun, Need, Pairing, ServiceCategory
-from services.pairing import candidates as candidates
-from services.pairing import lifecycle as lifecycle
-from services.pairing import needs as needs
+from services.pairing import candidates, lifecycle, needs
 from services.pairing import rules as pairing_rules
 from services.pairing import runs as match_runs
 from services.pairing import selectors as pairing_reads

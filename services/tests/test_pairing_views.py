@@ -8,7 +8,7 @@ from django.urls import reverse
 from portal.models import AuditEvent
 from services.catalogue.selectors import categories_ensure
 from services.models import MatchRun, Need, Pairing
-from services.pairing import lifecycle as lifecycle
+from services.pairing import lifecycle
 from services.pairing import rules as pairing_rules
 from services.pairing import runs as match_runs
 from services.pairing.models import EndReason, PairingStatus

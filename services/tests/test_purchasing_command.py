@@ -75,7 +75,7 @@ def test_demo_is_idempotent_and_leaves_october_for_the_officer():
     from services.ledger import demo as demo_ledger
     from services.purchasing import demo as demo_purchasing
     from services.purchasing import selectors as purchasing_reads
-    from services.purchasing import settlements as settlements
+    from services.purchasing import settlements
     from volunteers import demo as volunteers_demo
 
     portal_demo.seed()

@@ -13,7 +13,7 @@ from django.core.management import call_command
 
 from portal.models import Region
 from services.models import ServiceRecord
-from services.purchasing import settlements as settlements
+from services.purchasing import settlements
 from services.purchasing.models import Settlement, SettlementStatus
 from services.records.models import RecordStatus
 from services.tests.factories_care import make_elder, staff

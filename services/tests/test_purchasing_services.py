@@ -11,10 +11,9 @@ from django.http import Http404
 
 from portal.models import AuditEvent, Region
 from services.models import ServiceRecord
-from services.purchasing import contracts as contracts
+from services.purchasing import contracts, settlements
 from services.purchasing import rules as purchasing_rules
 from services.purchasing import selectors as purchasing_reads
-from services.purchasing import settlements as settlements
 from services.purchasing.models import (
     ContractLine,
     ExclusionReason,

@@ -88,7 +88,7 @@ def test_list_pending_filter_and_export(world, mfa_client):
     w = world
     records(w)
     settlement = build(w)
-    from services.purchasing import settlements as settlements
+    from services.purchasing import settlements
 
     settlements.settlement_submit(actor=w.admin, settlement=settlement)
     officer = mfa_client(w.officer)
@@ -247,7 +247,7 @@ def test_bad_month_and_month_outside_are_refused(world, client):
 def test_return_with_reason_shows_it_escaped(world, client, mfa_client):
     w = world
     records(w)
-    from services.purchasing import settlements as settlements
+    from services.purchasing import settlements
 
     settlement = settlements.settlement_submit(actor=w.admin, settlement=build(w))
     officer = mfa_client(w.officer)
@@ -266,7 +266,7 @@ def test_officer_who_runs_the_provider_is_told_and_nothing_changes(world, mfa_cl
     w = world
     records(w)
     from services.purchasing import rules as purchasing_rules
-    from services.purchasing import settlements as settlements
+    from services.purchasing import settlements
 
     settlement = settlements.settlement_submit(actor=w.admin, settlement=build(w))
     Membership.objects.create(organisation=w.organisation, user=w.officer, status="active", is_admin=True)

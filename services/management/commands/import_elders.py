@@ -12,8 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from portal import audit
 from portal.models import AuditAction, Region, RegionLevel
-from services.ledger import imports as imports
-from services.ledger import spreadsheet as spreadsheet
+from services.ledger import imports, spreadsheet
 
 
 class Command(BaseCommand):

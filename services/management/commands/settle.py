@@ -21,7 +21,7 @@ from portal.models import User
 from portal.phone import clean_phone
 from services.purchasing import rules as purchasing_rules
 from services.purchasing import selectors as purchasing_reads
-from services.purchasing import settlements as settlements
+from services.purchasing import settlements
 from services.purchasing.models import PurchaseContract, Settlement, SettlementStatus
 
 
