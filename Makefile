@@ -42,9 +42,10 @@ test-postgres: install ## Run the suite on PostgreSQL only ($$TEST_DATABASE_URL 
 bench: install ## Benchmark pages against their floors (data generated at scale)
 	$(PY) -m bench.run
 
-lint: install ## Ruff
+lint: install ## Ruff, and the one-way dependencies between the apps (import-linter, contracts in pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 APPS_WITH_CATALOGUES := cms services volunteers
 MAKEMESSAGES := makemessages -l zh_Hans -l en --no-obsolete --ignore=tests --ignore=migrations

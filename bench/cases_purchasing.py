@@ -3,7 +3,7 @@ contract list / settlement pages.
 
 Data: the records of bench/cases_records.py (BENCH_RECORDS, default 200,000; `BENCH_RECORDS=2000000` for the
 issue's scale), all held by 大营村老年协会, one in ten purchased; the demo contract of
-services/demo_purchasing.py, given a line for every item the generated records use. The month built is the
+services/purchasing/demo.py, given a line for every item the generated records use. The month built is the
 latest full month whose settlement is still open (a draft or none) — rebuilt on every repeat. Target: under
 2 s, the quantities summed in the database (GROUP BY item), only that organisation's month read.
 """

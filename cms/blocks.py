@@ -6,6 +6,9 @@ from wagtail import blocks
 from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.images.blocks import ImageChooserBlock
 
+from services.catalogue.models import ServiceCategory
+from volunteers import activities
+
 from .richtext import render_richtext
 
 RICH_FEATURES = ["h2", "h3", "h4", "bold", "italic", "ol", "ul", "hr", "link", "document-link", "blockquote"]
@@ -163,8 +166,6 @@ class ServiceListSectionBlock(blocks.StructBlock):
     def get_context(self, value, parent_context=None):
         from django.db.models import Count, Q
 
-        from services.models import ServiceCategory
-
         from .models import ServiceListPage
 
         context = super().get_context(value, parent_context)
@@ -187,10 +188,8 @@ class ActivitiesBlock(blocks.StructBlock):
     count = blocks.IntegerBlock(label=_("how many"), min_value=1, max_value=10, default=3)
 
     def get_context(self, value, parent_context=None):
-        from volunteers.activities import activities_upcoming
-
         context = super().get_context(value, parent_context)
-        context["activities"] = list(activities_upcoming(limit=value["count"]))
+        context["activities"] = list(activities.activities_upcoming(limit=value["count"]))
         return context
 
     class Meta:

@@ -15,6 +15,7 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from portal.models import Region, RegionLevel
+from services.catalogue.selectors import items_published
 
 from .blocks import RICH_FEATURES, ContentStreamBlock, HomeSectionsBlock
 from .richtext import html_to_text
@@ -347,16 +348,12 @@ class ServiceListPage(RoutablePageMixin, SegmentedSearchMixin, Page):
 
     @path("item/<int:item_id>/")
     def service_item(self, request, item_id: int):
-        from services.catalogue.selectors import items_published
-
         item = get_object_or_404(items_published().prefetch_related("regions"), pk=item_id)
         context = self.get_context(request)
         context["item"] = item
         return self.render(request, context_overrides=context, template="cms/service_item.html")
 
     def get_sitemap_urls(self, request=None):
-        from services.catalogue.selectors import items_published
-
         urls = super().get_sitemap_urls(request)
         base = self.get_full_url(request)
         for item in items_published().select_related(None).only("pk", "updated_at"):

@@ -31,6 +31,8 @@ from django.utils.translation import gettext_lazy
 
 from wagtail.models import Page
 
+from services.catalogue.selectors import items_published
+
 MAX_QUERY_LENGTH = 100
 MAX_TERMS = 24
 RESULTS_PER_PAGE = 10
@@ -125,7 +127,6 @@ def ranked_page_ids(query: str) -> list[int]:
 
 def service_items_search(query: str, limit: int = 10):
     """Published care-service items whose name, description or category contain every query word."""
-    from services.catalogue.selectors import items_published
 
     words = highlight_words(query)[:5]
     if not words:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.models import Region, RegionLevel
 from services.catalogue.selectors import items_covering, items_published
-from services.models import ServiceItem
+from services.catalogue.models import ServiceItem
 
 UNKNOWN_COUNTY = _("We do not know that county; the whole list is shown.")
 UNKNOWN_TOWNSHIP = _("That township is not in the chosen county; the whole county is shown.")

@@ -1,10 +1,26 @@
 import django_filters
 
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .models import Region, RegionLevel
-from .scoping import scope_regions
+from .scoping import scope_prefixes, scope_regions
+
+
+def region_choices(user) -> list[tuple[str, str]]:
+    """Townships and villages in the user's scope; division names change rarely, so they are cached."""
+    prefixes = scope_prefixes(user)
+    key = "ledger-region-choices:" + ("all" if prefixes is None else ",".join(prefixes))
+    choices = cache.get(key)
+    if choices is None:
+        regions = scope_regions(user).filter(level__in=[RegionLevel.TOWNSHIP, RegionLevel.VILLAGE]).order_by("code")
+        choices = [
+            (code, name if level == RegionLevel.TOWNSHIP else f"· {name}")
+            for code, name, level in regions.values_list("code", "name", "level")[:3000]
+        ]
+        cache.set(key, choices, 3600)
+    return choices
 
 
 def _townships(request):

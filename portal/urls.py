@@ -1,3 +1,5 @@
+"""The root URLconf: it composes every app's URLs, so it alone in portal imports the apps above it."""
+
 from allauth.account.decorators import secure_admin_login
 
 from django.conf import settings
@@ -11,6 +13,7 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from cms.feeds import robots_txt
+from services.care.workbench import WorkbenchView
 
 from . import password_reset, views
 
@@ -19,7 +22,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 app_urls = [
     path("me/", views.me, name="me"),
-    path("workbench/", views.WorkbenchView.as_view(), name="workbench"),
+    path("workbench/", WorkbenchView.as_view(), name="workbench"),
     path("regions/<str:code>/children/", views.region_children, name="region-children"),
 ]
 

@@ -1,7 +1,3 @@
-from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
-from django_tables2.export import ExportMixin
-
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -11,13 +7,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import audit
 from .context_processors import ELDER_MODE_COOKIE
-from .filters import VillageFilter
-from .models import AuditAction, Region, RegionLevel
+from .models import Region
 from .phone import mask_phone
-from .scoping import ScopedViewMixin, staff_roles
-from .tables import VillageTable
+from .scoping import staff_roles
 
 YEAR = 365 * 24 * 3600
 
@@ -87,39 +80,6 @@ def me(request):
 
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
-
-
-class WorkbenchView(ScopedViewMixin, ExportMixin, SingleTableMixin, FilterView):
-    """The staff member's area: every village in their scope, to find one and see where it sits."""
-
-    model = Region
-    table_class = VillageTable
-    filterset_class = VillageFilter
-    template_name = "portal/workbench.html"
-    scope_field = "self"
-    export_formats = ("csv", "xlsx")
-    export_name = "villages"
-
-    def get_queryset(self):
-        return self.scope(Region.objects.filter(level=RegionLevel.VILLAGE).select_related("parent__parent"))
-
-    def create_export(self, export_format):
-        audit.record(
-            AuditAction.EXPORT,
-            request=self.request,
-            object_type="portal.region",
-            object_repr=f"villages ({export_format})",
-            changes={"query": self.request.GET.urlencode()},
-        )
-        return super().create_export(export_format)
-
-    def get_context_data(self, **kwargs):
-        from services.care.summary import care_counts
-
-        context = super().get_context_data(**kwargs)
-        context["roles"] = staff_roles(self.request.user)
-        context["care"] = care_counts(self.request.user)
-        return context
 
 
 @cache_control(public=True, max_age=3600)

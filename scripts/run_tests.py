@@ -1,4 +1,5 @@
-"""`make test`: project checks, then the suite on SQLite, then on PostgreSQL.
+"""`make test`: project checks (Django's, the import contracts of `make lint`, missing migrations), then the
+suite on SQLite, then on PostgreSQL.
 
 PostgreSQL is used when TEST_DATABASE_URL is set or a server answers on 127.0.0.1:5432. Under CI
 (CI=true) a missing PostgreSQL run is a failure, not a skip: the suite must hold on both databases.
@@ -48,6 +49,8 @@ def main() -> int:
     test_env = {"DJANGO_SETTINGS_MODULE": "portal.settings.test"}
     ok = True
     ok &= run("manage.py check", [py, "manage.py", "check", "--fail-level", "WARNING"], test_env)
+    bindir = os.path.dirname(py)
+    ok &= run("import contracts (lint-imports)", [os.path.join(bindir, "lint-imports")], test_env)
     ok &= run("missing migrations", [py, "manage.py", "makemigrations", "--check", "--dry-run"], test_env)
     pytest = [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not browser", *sys.argv[1:]]
     ok &= run("pytest on SQLite", pytest, {**test_env, "DATABASE_URL": "sqlite:///test.sqlite3"})

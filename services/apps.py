@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ServicesConfig(AppConfig):
     name = "services"
     verbose_name = _("Care services")
+
+    def ready(self):
+        from services.records import receivers  # noqa: F401 — connects the receivers of volunteers' signals

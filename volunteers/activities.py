@@ -26,7 +26,8 @@ from volunteers.models import (
     SignupStatus,
     VolunteerProfile,
 )
-from volunteers.organisations import is_org_admin
+from volunteers.organisations import is_org_admin, organisation_for_admin
+from volunteers.signals import attendance_marked
 
 ENDS_BEFORE_START = _("The activity must end after it starts.")
 IN_THE_PAST = _("The activity cannot start in the past.")
@@ -107,7 +108,6 @@ def activity_visible(*, user, pk: int) -> Activity:
 
 def activity_for_admin(*, user, pk: int) -> Activity:
     """The activity if `user` administers its organisation (another organisation's admin gets 404)."""
-    from volunteers.organisations import organisation_for_admin
 
     activity = Activity.objects.select_related("organisation", "village__parent__parent").filter(pk=pk).first()
     if activity is None:
@@ -292,10 +292,8 @@ def attendance_mark(*, actor, activity: Activity, marks: dict[int, tuple[bool, i
         signup.save(update_fields=["attended", "minutes"])
         changed += 1
     audit.record(AuditAction.CHANGE, request=request, actor=actor, obj=activity, changes={"attendance": changed})
-    # Attendance is service: it becomes submitted service records (idempotent; confirmation follows).
-    from services.records.actions import records_from_attendance
-
-    records_from_attendance(actor=actor, activity=activity, request=request)
+    # Attendance is service: services.records turns it into submitted service records (idempotent).
+    attendance_marked.send(sender=Activity, actor=actor, activity=activity, request=request)
     return changed
 
 

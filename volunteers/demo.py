@@ -6,6 +6,8 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from wagtail.models import Site
+
 from portal.demo import COUNTY, DEMO_PASSWORD, TOWNSHIP, VILLAGE
 from portal.models import Region, User
 from volunteers.models import (
@@ -22,6 +24,7 @@ from volunteers.models import (
     OrganisationKind,
     OrganisationStatus,
     VolunteerProfile,
+    skill_categories,
 )
 from volunteers.organisations import kinds_ensure
 
@@ -92,8 +95,6 @@ def _user(phone: str, name: str) -> User:
 
 
 def _profile(user: User, village: Region, kind=GiverKind.VOLUNTEER, skills=(), about="") -> VolunteerProfile:
-    from services.models import ServiceCategory
-
     profile, created = VolunteerProfile.objects.get_or_create(
         user=user,
         defaults={
@@ -106,7 +107,7 @@ def _profile(user: User, village: Region, kind=GiverKind.VOLUNTEER, skills=(), a
         },
     )
     if created and skills:
-        profile.skills.set(ServiceCategory.objects.filter(name__in=skills))
+        profile.skills.set(skill_categories().filter(name__in=skills))
     return profile
 
 
@@ -198,11 +199,10 @@ def seed() -> None:
 
 
 def _index_page() -> ActivityIndexPage:
-    from cms.demo import ensure_home
-
+    """The activities page under the site's home page (cms.demo makes the home page; seed_demo runs it first)."""
     page = ActivityIndexPage.objects.first()
     if page is None:
-        home = ensure_home()
+        home = Site.objects.get(is_default_site=True).root_page
         page = home.add_child(
             instance=ActivityIndexPage(
                 title="互助活动",

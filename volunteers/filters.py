@@ -14,6 +14,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from portal.filters import region_choices
 from portal.models import Region, RegionLevel
 from volunteers.models import (
     Activity,
@@ -25,7 +26,9 @@ from volunteers.models import (
     OrganisationKind,
     OrganisationStatus,
     VolunteerProfile,
+    skill_categories,
 )
+from volunteers.profiles import organisations_for_staff
 
 CHOICES_TTL = 3600
 
@@ -128,9 +131,7 @@ SPARE_CHOICES = [("yes", _("Can pair with more elders")), ("no", _("No spare cap
 
 
 def _skill_choices(request):
-    from services.models import ServiceCategory
-
-    return ServiceCategory.objects.all()
+    return skill_categories()
 
 
 class VolunteerStaffFilter(django_filters.FilterSet):
@@ -164,9 +165,6 @@ class VolunteerStaffFilter(django_filters.FilterSet):
     def form(self):
         form = super().form
         if not getattr(self, "_choices_set", False):
-            from services.ledger.filters import region_choices
-            from volunteers.profiles import organisations_for_staff
-
             form.fields["region"].choices = [("", _("All")), *region_choices(self.request.user)]
             organisations = organisations_for_staff(self.request.user).values_list("pk", "name")
             form.fields["organisation"].choices = [("", _("Any")), *((str(pk), name) for pk, name in organisations)]

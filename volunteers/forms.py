@@ -8,7 +8,6 @@ from portal.adapter import MobilePhoneField
 from portal.identity import ResidentIdFormField
 from portal.models import Region, RegionLevel
 from portal.widgets import RegionChoiceField, RegionPickerWidget
-from services.models import ServiceCategory
 from volunteers.models import (
     DAY_TIMES,
     MAX_PAIRED_ELDERS,
@@ -20,8 +19,10 @@ from volunteers.models import (
     OrganisationStatus,
     Qualification,
     Sex,
+    skill_categories,
 )
 from volunteers.organisations import validate_credit_code
+from volunteers.profiles import service_items_for
 
 UNSAFE_NAME = _("A name cannot contain symbols such as < > \" ' & ; /.")
 
@@ -51,7 +52,7 @@ class ProfileForm(forms.Form):
     village = village_field(label=_("Home village"))
     skills = forms.ModelMultipleChoiceField(
         label=_("What I can help with"),
-        queryset=ServiceCategory.objects.all(),
+        queryset=skill_categories(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -162,8 +163,6 @@ class ActivityForm(forms.Form):
     service_item = forms.ModelChoiceField(label=_("Service delivered"), queryset=None, required=False)
 
     def __init__(self, *args, **kwargs):
-        from volunteers.profiles import service_items_for
-
         super().__init__(*args, **kwargs)
         self.fields["service_item"].queryset = service_items_for(None)
 

@@ -364,5 +364,16 @@ class ActivitySignup(models.Model):
         return f"{self.user} · {self.activity}"
 
 
+def skill_categories() -> models.QuerySet:
+    """The care-service categories a giver may name as skills. They belong to the care-service list in services;
+    the relation reaches them, so that volunteers imports nothing from the app above it."""
+    return VolunteerProfile.skills.field.related_model.objects.all()
+
+
+def deliverable_items() -> models.QuerySet:
+    """The published care-service items an activity (or a giver) may deliver, through the same relation."""
+    return Activity.service_item.field.related_model.objects.published()
+
+
 from volunteers.models_record import Award, CorrectionRequest, Evaluation, FamilyConfirmation, Training  # noqa: E402,F401
 from volunteers.pages import ActivityIndexPage  # noqa: E402,F401 — the Wagtail page lives beside the models

@@ -9,6 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.models import Page
 
+from volunteers import activities
+from volunteers.filters import ActivityFilter
+
 
 class ActivityIndexPage(Page):
     """Upcoming published mutual-aid activities, filtered by county, township and kind, with an iCalendar feed."""
@@ -24,11 +27,8 @@ class ActivityIndexPage(Page):
         verbose_name = _("activity list page")
 
     def get_context(self, request, *args, **kwargs):
-        from volunteers.activities import activities_public
-        from volunteers.filters import ActivityFilter
-
         context = super().get_context(request, *args, **kwargs)
-        queryset = activities_public().filter(end__gte=timezone.now())
+        queryset = activities.activities_public().filter(end__gte=timezone.now())
         activity_filter = ActivityFilter(request.GET, queryset=queryset, request=request)
         page = Paginator(activity_filter.qs, 20).get_page(request.GET.get("page"))
         query = request.GET.copy()

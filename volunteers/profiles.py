@@ -4,8 +4,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from portal import audit
@@ -24,6 +23,7 @@ from volunteers.models import (
     Qualification,
     SignupStatus,
     VolunteerProfile,
+    deliverable_items,
 )
 
 ALREADY_VOLUNTEER = _("You already have a volunteer profile.")
@@ -168,9 +168,7 @@ def profile_set_professional(
 
 def service_items_for(profile: VolunteerProfile | None) -> QuerySet:
     """The published service items a giver may deliver: professional ones only for a qualified social worker."""
-    from services.catalogue.selectors import items_published
-
-    items = items_published()
+    items = deliverable_items()
     if profile is None or not profile.is_professional:
         items = items.filter(professional=False)
     return items
@@ -196,16 +194,6 @@ def giver_signups(*, user) -> QuerySet[ActivitySignup]:
     )
 
 
-def giver_service_hours(*, user) -> float:
-    """Service hours so far, from confirmed service records.
-
-    Only confirmed (or settled) volunteer service counts, reversals subtracted (services.records.actions).
-    """
-    from services.records.selectors import giver_totals
-
-    return giver_totals(user=user)["volunteer_minutes"] / 60
-
-
 def giver_attended_minutes(*, user) -> int:
     return ActivitySignup.objects.filter(user=user, attended=True).aggregate(total=Sum("minutes"))["total"] or 0
 
@@ -222,45 +210,6 @@ STAFF_LIST_ROLES = (
 )
 
 
-def profiles_for_staff(user) -> QuerySet[VolunteerProfile]:
-    """Giver profiles whose home village is in `user`'s scope, each with its open pairings, spare pairing
-    capacity and confirmed volunteer minutes (subqueries: sorting and filtering on them stays one query).
-
-    Open pairings are proposed or active ones, as the matching counts them (services.pairing.lifecycle); minutes
-    are counted the way the giver's own totals count them (confirmed or settled, reversals subtracted).
-    """
-    from services.models import Pairing, RecordKind, ServiceRecord
-    from services.pairing.models import OPEN_STATUSES
-
-    open_pairings = (
-        Pairing.objects.filter(giver_user=OuterRef("user_id"), status__in=OPEN_STATUSES)
-        .order_by()
-        .values("giver_user")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    minutes = (
-        ServiceRecord.objects.counted()
-        .filter(giver=OuterRef("user_id"), kind=RecordKind.VOLUNTEER)
-        .order_by()
-        .values("giver")
-        .annotate(m=Sum(F("minutes") * F("sign")))
-        .values("m")
-    )
-    queryset = (
-        VolunteerProfile.objects.select_related("user", "village__parent")
-        .annotate(
-            open_pairings=Coalesce(Subquery(open_pairings), Value(0)),
-            volunteer_minutes=Coalesce(Subquery(minutes), Value(0)),
-        )
-        .annotate(spare=Greatest(F("max_elders") - F("open_pairings"), Value(0)))
-        # village, then registration order: read off the village index, so only the page's rows run the
-        # subqueries (ordering by name would sort every giver of a county, subqueries and all, first)
-        .order_by("village_id", "pk")
-    )
-    return scope_queryset(user, queryset, region_field="village", roles=STAFF_LIST_ROLES)
-
-
 def organisations_for_staff(user) -> QuerySet[Organisation]:
     """Organisations a staff member may filter givers by: those based in their scope, and the townships'
     own organisations above it (a village liaison's volunteers often belong to the township's team)."""
@@ -271,20 +220,3 @@ def organisations_for_staff(user) -> QuerySet[Organisation]:
     townships = {p[:9].ljust(12, "0") for p in prefixes if len(p) > 9}
     in_scope = scope_queryset(user, queryset, region_field="region", roles=STAFF_LIST_ROLES)
     return queryset.filter(Q(pk__in=in_scope.values("pk")) | Q(region_id__in=townships))
-
-
-def giver_pairings_for_staff(*, viewer, giver) -> tuple[list, int]:
-    """The giver's open pairings with elders in the viewer's scope, and how many others lie outside it.
-
-    Elders are personal data of their own village: a liaison sees that the giver is paired elsewhere,
-    not with whom."""
-    from services.models import Pairing
-    from services.pairing.models import OPEN_STATUSES
-
-    pairings = Pairing.objects.filter(giver_user=giver, status__in=OPEN_STATUSES)
-    visible = list(
-        scope_queryset(viewer, pairings, region_field="elder__village")
-        .select_related("elder__village")
-        .order_by("elder__village_id", "elder__name")
-    )
-    return visible, pairings.count() - len(visible)

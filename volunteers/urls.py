@@ -1,7 +1,12 @@
+"""The givers' URLs ("volunteers" namespace). The only module of volunteers that imports services: the pages of
+a giver that also show their service records, hours and pairings live in services (records, givers) and keep
+their names here."""
+
 from django.urls import path
 
+from services.givers import views as giver_views
 from services.records.dossier_urls import urlpatterns as dossier_urls
-from services.records.urls import urlpatterns as hours_urls
+from services.records.urls import urlpatterns as record_urls
 from volunteers import views
 
 app_name = "volunteers"
@@ -9,12 +14,12 @@ app_name = "volunteers"
 urlpatterns = (
     [
         path("signup/", views.signup, name="signup"),
-        path("me/", views.me, name="me"),
+        path("me/", giver_views.me, name="me"),
         path("profile/", views.profile, name="profile"),
         path("profile/identity/", views.profile_identity, name="profile-identity"),
         path("profile/professional/", views.profile_professional, name="profile-professional"),
-        path("staff/volunteers/", views.VolunteerStaffListView.as_view(), name="volunteer-list"),
-        path("staff/volunteers/<int:pk>/", views.volunteer_detail, name="volunteer-detail"),
+        path("staff/volunteers/", giver_views.VolunteerStaffListView.as_view(), name="volunteer-list"),
+        path("staff/volunteers/<int:pk>/", giver_views.volunteer_detail, name="volunteer-detail"),
         path("organisations/", views.OrganisationListView.as_view(), name="organisation-list"),
         path("organisations/new/", views.organisation_create, name="organisation-create"),
         path("organisations/review/", views.OrganisationReviewView.as_view(), name="organisation-review"),
@@ -37,6 +42,6 @@ urlpatterns = (
         path("activities/<int:pk>/status/", views.activity_status, name="activity-status"),
         path("activities/<int:pk>/attendance/", views.activity_attendance, name="activity-attendance"),
     ]
-    + hours_urls
+    + record_urls
     + dossier_urls
 )

@@ -22,13 +22,12 @@ from django.views.decorators.http import require_POST
 
 from portal import audit
 from portal.models import AuditAction, RoleKind
-from portal.phone import mask_phone
-from portal.scoping import ScopedViewMixin, scope_queryset, scoped_view, staff_roles
+from portal.scoping import ScopedViewMixin, scope_queryset
 from portal.scoping import no_store as _no_store
 from volunteers import activities as acts
 from volunteers import organisations as orgs
 from volunteers import profiles
-from volunteers.filters import ActivityFilter, MemberFilter, OrganisationFilter, ReviewFilter, VolunteerStaffFilter
+from volunteers.filters import ActivityFilter, MemberFilter, OrganisationFilter, ReviewFilter
 from volunteers.forms import (
     ActivityForm,
     AttendanceForm,
@@ -55,8 +54,6 @@ from volunteers.tables import (
     OrganisationExportTable,
     OrganisationReviewTable,
     OrganisationTable,
-    VolunteerStaffExportTable,
-    VolunteerStaffTable,
 )
 
 
@@ -195,119 +192,6 @@ def profile_professional(request):
         saved_message=_("Your professional profile is saved."),
         form_key="professional_form",
     )
-
-
-@login_required
-def me(request):
-    """The giver's own page: the portal's "my page" plus profile, organisations, activities and hours."""
-    from services.pairing.views import giver_elders
-
-    user = request.user
-    profile = VolunteerProfile.objects.filter(user=user).select_related("village__parent").first()
-    context = {
-        "roles": staff_roles(user),
-        "masked_phone": mask_phone(user.phone),
-        "profile": profile,
-        "memberships": profiles.giver_organisations(user=user),
-        "signups": profiles.giver_signups(user=user)[:20],
-        "service_hours": profiles.giver_service_hours(user=user),
-        "attended_minutes": profiles.giver_attended_minutes(user=user),
-        "now": timezone.now(),
-        "giver_pairings": giver_elders(user, request=request),
-    }
-    return _no_store(render(request, "volunteers/me.html", context))
-
-
-# --- the staff's list of givers -------------------------------------------------------------------
-
-
-class VolunteerStaffListView(ScopedViewMixin, ExportMixin, SingleTableMixin, FilterView):
-    """Giver profiles in the staff member's area (by home village): filter, sort, export; audited, no-store."""
-
-    allowed_roles = profiles.STAFF_LIST_ROLES
-    model = VolunteerProfile
-    table_class = VolunteerStaffTable
-    filterset_class = VolunteerStaffFilter
-    template_name = "volunteers/volunteer_list.html"
-    export_formats = ("csv", "xlsx")
-    export_name = "volunteers"
-
-    def get_queryset(self):
-        return profiles.profiles_for_staff(self.request.user).prefetch_related("skills")
-
-    def get_table_class(self):
-        if self.request.GET.get(self.export_trigger_param):
-            return VolunteerStaffExportTable
-        return super().get_table_class()
-
-    def get(self, request, *args, **kwargs):
-        if not request.GET.get(self.export_trigger_param):
-            audit.record(
-                AuditAction.VIEW,
-                request=request,
-                object_type="volunteers.volunteerprofile",
-                object_repr="volunteer list",
-                changes={"query": request.GET.urlencode()[:500]},
-            )
-        return super().get(request, *args, **kwargs)
-
-    def create_export(self, export_format):
-        audit.record(
-            AuditAction.EXPORT,
-            request=self.request,
-            object_type="volunteers.volunteerprofile",
-            object_repr=f"volunteers ({export_format})",
-            changes={"query": self.request.GET.urlencode()[:500]},
-        )
-        response = super().create_export(export_format)
-        if export_format == "csv":  # a BOM so that Excel opens the Chinese text correctly
-            response.content = "\ufeff".encode() + response.content
-        return response
-
-    def get_context_data(self, **kwargs):
-        from services.records.models import hours_display
-
-        context = super().get_context_data(**kwargs)
-        for row in context["table"].paginated_rows:
-            row.record.hours_text = hours_display(row.record.volunteer_minutes)
-        context["roles"] = staff_roles(self.request.user)
-        return context
-
-    def get_table(self, **kwargs):
-        table = super().get_table(**kwargs)
-        # the rows' links: one reverse() for the page, not one per row (the table template sees the table)
-        table.row_url_prefix = reverse("volunteers:volunteer-detail", args=[0]).removesuffix("0/")
-        return table
-
-
-@scoped_view(*profiles.STAFF_LIST_ROLES)
-def volunteer_detail(request, pk: int):
-    """One giver for the staff: profile, organisations, pairings in the viewer's area, hours. Audited."""
-    from services.records.models import hours_display
-    from services.records.selectors import giver_totals
-
-    profile = get_object_or_404(profiles.profiles_for_staff(request.user).prefetch_related("skills"), pk=pk)
-    giver = profile.user
-    pairings, pairings_elsewhere = profiles.giver_pairings_for_staff(viewer=request.user, giver=giver)
-    audit.record(AuditAction.VIEW, request=request, obj=profile, changes={"page": "staff detail"})
-    totals = giver_totals(user=giver)
-    context = {
-        "profile": profile,
-        "giver": giver,
-        "memberships": profiles.giver_organisations(user=giver),
-        "pairings": pairings,
-        "pairings_elsewhere": pairings_elsewhere,
-        "totals": totals,
-        "volunteer_hours": hours_display(totals["volunteer_minutes"]),
-        "pending_hours": hours_display(totals["pending_minutes"]),
-        "by_year": [
-            (year, hours_display(k.get("volunteer", 0)), hours_display(k.get("purchased", 0)))
-            for year, k in totals["by_year"]
-        ],
-        "attended_minutes": profiles.giver_attended_minutes(user=giver),
-        "signups": profiles.giver_signups(user=giver)[:10],
-    }
-    return render(request, "volunteers/volunteer_detail.html", context)
 
 
 # --- organisations --------------------------------------------------------------------------------

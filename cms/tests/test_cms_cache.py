@@ -13,6 +13,7 @@ from wagtail.models import PageViewRestriction
 from cms.models import PolicyIndexPage, StandardPage
 from portal.cache import HIT_HEADER, page_cache
 from services.models import ServiceItem
+from volunteers.activities import activity_signup
 from volunteers.tests.conftest import make_activity, make_organisation
 
 pytestmark = pytest.mark.django_db
@@ -222,8 +223,6 @@ def test_an_approved_organisation_shows_in_the_cached_directory_at_once(client, 
 
 
 def test_a_sign_up_refreshes_the_places_left_on_the_cached_activity_list(client, site, volunteer):
-    from volunteers.activities import activity_signup
-
     activity = make_activity(organisation=make_organisation(admin=volunteer), title="重阳节登山")
     assert cached(client.get("/volunteers/activities/")) == "miss"
     assert cached(client.get("/volunteers/activities/")) == "hit"

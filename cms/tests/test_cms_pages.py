@@ -2,6 +2,8 @@ import datetime
 
 import pytest
 
+import cms.demo
+import services.catalogue.demo
 from cms.models import ArticleIndexPage, ArticlePage, HomePage, PolicyIndexPage, PolicyPage, StandardPage
 from services.models import ServiceCategory, ServiceItem
 
@@ -147,9 +149,6 @@ def test_standard_page_and_unknown_pages(client, site):
 
 
 def test_demo_seeding_twice_gives_no_duplicates(db):
-    import cms.demo
-    import services.catalogue.demo
-
     for _ in range(2):
         services.catalogue.demo.seed()
         cms.demo.seed()

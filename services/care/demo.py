@@ -1,4 +1,4 @@
-"""Demo visits, follow-ups and alerts for the demo village's elders (runs after demo_ledger). Idempotent.
+"""Demo visits, follow-ups and alerts for the demo village's elders (runs after services.ledger.demo). Idempotent.
 
 Some elders are overdue a visit; one alert is escalated to 吉强镇 so the township account 13900000002
 sees it; one public report is waiting for the village; one alert went through the whole chain.

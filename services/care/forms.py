@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.phone import clean_phone
 from portal.widgets import RegionChoiceField, RegionPickerWidget
 from services.care.models import AlertKind, AlertSource, Condition, DutyKept, Mood, RiskLevel, VisitMethod
+from services.care.visits import FollowUpData
 
 HONEYPOT_FILLED = _("Your report could not be sent. Please try again.")
 YES_NO = [("1", _("Yes, I reached them")), ("0", _("No, nobody answered / not at home"))]
@@ -96,8 +97,6 @@ class VisitForm(forms.Form):
         return data
 
     def service_kwargs(self) -> dict:
-        from services.care.visits import FollowUpData
-
         d = self.cleaned_data
         follow_ups = []
         if d.get("follow_up_action"):

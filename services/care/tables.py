@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.models import PREFIX_LENGTH, Region, RegionLevel
 from portal.scoping import scope_prefixes, scope_regions
 from services.care.models import Alert, AlertKind, AlertStatus
-from services.care.visits import DUE_ALL, DUE_OVERDUE, DUE_THIS_WEEK, due_parts
+from services.care.visits import DUE_ALL, DUE_OVERDUE, DUE_THIS_WEEK, due_parts, week_bounds
 from services.ledger.models import Elder, PriorityLevel
 
 
@@ -89,8 +89,6 @@ class DueFilter(django_filters.FilterSet):
         self.form.fields["area"].label_from_instance = self.filters["area"].label_from_instance
 
     def filter_when(self, queryset, name, value):
-        from services.care.visits import week_bounds
-
         now = timezone.now()
         if value == DUE_OVERDUE:
             return queryset.filter(next_due__lt=now)

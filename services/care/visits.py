@@ -35,7 +35,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal import audit
-from portal.models import AuditAction
+from portal.models import AuditAction, RoleKind, StaffRole, User
+from portal.scoping import scope_queryset
+from portal.sms import send_sms
+from services.care.alerts import alert_raise
 from services.care.models import (
     DEFAULT_VISIT_PLANS,
     OPEN_STATUSES,
@@ -47,6 +50,7 @@ from services.care.models import (
     FollowUp,
     RiskLevel,
     Visit,
+    VisitDigest,
     VisitMethod,
     VisitPlan,
 )
@@ -388,8 +392,6 @@ def visit_record(
         changes={"method": method, "contact_made": contact_made, "risk_level": risk_level},
     )
     if contact_made and risk_level in RISK_RAISES_ALERT:
-        from services.care.alerts import alert_raise
-
         description = "；".join(part for part in (safety_risks.strip(), notes.strip()) if part) or str(
             _("High risk found on a visit.")
         )
@@ -426,14 +428,11 @@ def followup_complete(*, actor, follow_up: FollowUp, note: str = "", request=Non
 
 def visits_for(user) -> QuerySet:
     """Visits of the elders the user may see."""
-    from portal.scoping import scope_queryset
 
     return scope_queryset(user, Visit.objects.all(), region_field="elder__village")
 
 
 def follow_ups_for(user) -> QuerySet:
-    from portal.scoping import scope_queryset
-
     return scope_queryset(user, FollowUp.objects.all(), region_field="visit__elder__village")
 
 
@@ -462,10 +461,6 @@ def digest_message(user, *, now: datetime.datetime | None = None) -> tuple[str, 
 def digest_send_all(*, now: datetime.datetime | None = None, dry_run: bool = False) -> tuple[int, int]:
     """Send this week's digest to every active village liaison who has not had it. Returns (sent, skipped)."""
     from django.db import IntegrityError
-
-    from portal.models import RoleKind, StaffRole, User
-    from portal.sms import send_sms
-    from services.care.models import VisitDigest
 
     now = now or timezone.now()
     week_start = week_bounds(timezone.localtime(now).date())[0].date()

@@ -37,6 +37,12 @@ DEFAULT_CATEGORIES = [
 ]
 
 
+class ServiceItemQuerySet(models.QuerySet):
+    def published(self):
+        """What the public list shows and givers may deliver: published items, with their category."""
+        return self.filter(published=True).select_related("category")
+
+
 class ServiceItem(models.Model):
     """One entry of the care-service list: what it is, who may have it, how to get it, where it runs."""
 
@@ -66,6 +72,8 @@ class ServiceItem(models.Model):
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ServiceItemQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("care service item")

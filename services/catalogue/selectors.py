@@ -4,7 +4,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from portal.models import Region
-from services.models import DEFAULT_CATEGORIES, ServiceCategory, ServiceItem
+from services.catalogue.models import DEFAULT_CATEGORIES, ServiceCategory, ServiceItem
 
 
 @transaction.atomic
@@ -18,7 +18,7 @@ def categories_ensure() -> list[ServiceCategory]:
 
 
 def items_published() -> QuerySet[ServiceItem]:
-    return ServiceItem.objects.filter(published=True).select_related("category")
+    return ServiceItem.objects.published()
 
 
 def items_covering(region: Region) -> QuerySet[ServiceItem]:

@@ -27,6 +27,7 @@ from services.ledger.models import (
     ElderStatus,
     FamilyContact,
 )
+from services.pairing.lifecycle import pairings_end_for_elder
 
 
 class StaleEdit(ValidationError):
@@ -156,7 +157,6 @@ def elder_change_status(
     )
     if status != ElderStatus.ACTIVE:
         # An elder who moves, dies or is no longer left behind keeps no open pairing.
-        from services.pairing.lifecycle import pairings_end_for_elder
 
         pairings_end_for_elder(elder=current, reason=status, actor=_user(actor), note=reason, request=request)
     return current

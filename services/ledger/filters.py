@@ -5,14 +5,12 @@ import datetime
 import django_filters
 
 from django import forms
-from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.filters import region_choices
 from portal.identity import ID_RE, keyed_hash, normalise_resident_id
-from portal.models import RegionLevel
-from portal.scoping import scope_prefixes, scope_regions
 from services.ledger.models import (
     LEDGER_FLAG_CONDITIONS,
     LEDGER_FLAG_LABELS,
@@ -30,21 +28,6 @@ LAST_VISIT_CHOICES = [
     ("never", _("Never contacted")),
 ]
 STATUS_CHOICES = [("all", _("All, including those who left the ledger")), *ElderStatus.choices]
-
-
-def region_choices(user) -> list[tuple[str, str]]:
-    """Townships and villages in the user's scope; division names change rarely, so they are cached."""
-    prefixes = scope_prefixes(user)
-    key = "ledger-region-choices:" + ("all" if prefixes is None else ",".join(prefixes))
-    choices = cache.get(key)
-    if choices is None:
-        regions = scope_regions(user).filter(level__in=[RegionLevel.TOWNSHIP, RegionLevel.VILLAGE]).order_by("code")
-        choices = [
-            (code, name if level == RegionLevel.TOWNSHIP else f"· {name}")
-            for code, name, level in regions.values_list("code", "name", "level")[:3000]
-        ]
-        cache.set(key, choices, 3600)
-    return choices
 
 
 class ElderFilter(django_filters.FilterSet):

@@ -49,6 +49,7 @@ from services.pairing.models import (
     Pairing,
     PairingStatus,
 )
+from volunteers.models import Membership, MembershipStatus, Organisation, OrganisationStatus, VolunteerProfile
 
 # --- coverage ---------------------------------------------------------------------------------------
 
@@ -65,8 +66,6 @@ class _Area:
 
 
 def _read_area(prefix: str) -> _Area:
-    from volunteers.models import VolunteerProfile
-
     elders = list(
         Elder.objects.active()
         .filter(village__code__startswith=prefix)
@@ -194,7 +193,6 @@ def _giver_fields(key: str) -> dict:
 
 def _offering_organisations(prefix: str) -> QuerySet:
     """Approved organisations based in the area that offer places to the matching."""
-    from volunteers.models import Organisation, OrganisationStatus
 
     return Organisation.objects.filter(
         region__code__startswith=prefix, status=OrganisationStatus.APPROVED, pairing_capacity__gt=0
@@ -204,7 +202,6 @@ def _offering_organisations(prefix: str) -> QuerySet:
 def _giver_inputs(county_prefix: str, continuing: dict[str, set[int]], replaced: Q) -> list[scoring.GiverInput]:
     """People with a volunteer profile and organisations offering places, in the county. `replaced`: the
     proposals this run replaces (they do not take a place)."""
-    from volunteers.models import Membership, MembershipStatus, VolunteerProfile
 
     profiles = list(
         VolunteerProfile.objects.filter(village__code__startswith=county_prefix, user__is_active=True).values_list(

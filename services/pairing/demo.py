@@ -14,6 +14,7 @@ from services.catalogue.models import ServiceCategory
 from services.catalogue.selectors import categories_ensure
 from services.ledger.models import Elder
 from services.pairing.models import Need, Pairing, PairingOrigin, PairingStatus, Urgency
+from volunteers.models import Organisation, VolunteerProfile
 
 VILLAGE = "640422100201"  # 大营村委会
 # (category, urgency, professional, note) for the first priority elders of the village, in order.
@@ -51,8 +52,6 @@ def _pair(*, elder, categories, confirmed_by, giver_user=None, giver_organisatio
 
 @transaction.atomic
 def seed() -> None:
-    from volunteers.models import Organisation, VolunteerProfile
-
     categories_ensure()
     village = Region.objects.filter(code=VILLAGE).first()
     xiaoyong = User.objects.filter(phone="13900000006").first()

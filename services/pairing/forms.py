@@ -11,6 +11,7 @@ from services.catalogue.models import ServiceCategory
 from services.ledger.models import Elder
 from services.pairing.models import Need, Pairing, PairingOrigin, PairingStatus, Urgency
 from services.pairing.rules import OFFICER_END_REASONS, OFFICER_ROLES
+from volunteers.models import Organisation, OrganisationStatus, VolunteerProfile
 
 NO_GIVER_CHOSEN = _("Choose a person or an organisation.")
 TWO_GIVERS_CHOSEN = _("Choose a person or an organisation, not both.")
@@ -68,8 +69,6 @@ class PairingForm(forms.Form):
     )
 
     def __init__(self, *args, elder: Elder, **kwargs):
-        from volunteers.models import Organisation, OrganisationStatus, VolunteerProfile
-
         super().__init__(*args, **kwargs)
         county = elder.village_id[:6]
         self.fields["giver"].queryset = (

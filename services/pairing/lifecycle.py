@@ -17,7 +17,7 @@ from django.db.models import Count
 from django.utils import timezone, translation
 
 from portal import audit
-from portal.models import AuditAction, AuditEvent
+from portal.models import AuditAction, AuditEvent, User
 from portal.sms import send_sms
 from services.catalogue.models import ServiceCategory
 from services.ledger.models import Elder, ElderStatus
@@ -29,6 +29,7 @@ from services.pairing.models import (
     PairingOrigin,
     PairingStatus,
 )
+from volunteers.models import MembershipStatus, Organisation, OrganisationStatus, VolunteerProfile
 
 # --- the lifecycle ----------------------------------------------------------------------------------
 
@@ -43,8 +44,6 @@ def _giver_capacity(giver_user) -> int:
 
 
 def _check_giver(*, elder: Elder, giver_user, giver_organisation) -> None:
-    from volunteers.models import OrganisationStatus, VolunteerProfile
-
     if (giver_user is None) == (giver_organisation is None):
         raise ValidationError(pairing_rules.ONE_GIVER, code="one_giver")
     if giver_user is not None:
@@ -111,8 +110,6 @@ def pairing_propose(
 def _giver_phones(user_ids: Iterable[int], organisation_ids: Iterable[int]) -> tuple[dict[int, str], dict[int, list]]:
     """Phones to tell: each person's own; for an organisation its active admins (its contact phone when it
     has none). Two queries, whatever the number of givers."""
-    from portal.models import User
-    from volunteers.models import MembershipStatus, Organisation
 
     user_ids, organisation_ids = set(user_ids), set(organisation_ids)
     people = dict(User.objects.filter(pk__in=user_ids, is_active=True).values_list("pk", "phone")) if user_ids else {}
@@ -175,7 +172,6 @@ def _accept_many(*, actor, pairing_ids: list[int], request=None) -> tuple[list[P
     per proposal (READ_ONLY, ELDER_NOT_ACTIVE, GIVER_INACTIVE, GIVER_FULL, NOT_PROPOSED): one that
     cannot be accepted does not stop the rest. Capacity is shared out in the order of `pairing_ids`.
     """
-    from volunteers.models import Organisation, VolunteerProfile
 
     order = {pk: i for i, pk in enumerate(dict.fromkeys(pairing_ids))}
     refused: dict[int, ValidationError] = {}
@@ -399,7 +395,6 @@ def organisation_set_capacity(*, actor, organisation, capacity: int, request=Non
     """Set how many elders the matching may pair with an organisation (0: not offered). The caller has
     checked that `actor` is one of its admins (`volunteers.organisations.organisation_for_admin`).
     Lowering it ends no pairing: the matching only stops proposing new ones."""
-    from volunteers.models import Organisation
 
     if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 0:
         raise ValidationError({"pairing_capacity": ValidationError(pairing_rules.BAD_CAPACITY, code="bad_capacity")})

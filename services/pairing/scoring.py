@@ -1,7 +1,7 @@
 """Pairing scores (结对评分): the one place where a candidate elder ↔ giver pair gets its score.
 
 Plain inputs, no ORM: the pairing code turns elders, needs, givers and active pairings into
-``ElderInput`` / ``GiverInput`` and passes the result of ``candidate_edges`` to
+``ElderInput`` / ``GiverInput`` and passes the result of ``edge_scores`` to
 ``services.pairing.matching.assign``. ``explain_pairs`` gives the reason codes (same_village, covers:生活照料,
 social_worker, available, continuing, priority:key …) the pairing screens translate and show next to
 each proposal; ``score_candidates`` is the pair-by-pair reference (scores and reasons of every candidate).
@@ -69,7 +69,7 @@ __all__ = [
     "ElderInput",
     "GiverInput",
     "ScoredEdge",
-    "candidate_edges",
+    "edge_scores",
     "component_score",
     "explain_pairs",
     "max_pairs",
@@ -151,7 +151,7 @@ class ScoredEdge:
 def component_score(elder: ElderInput, giver: GiverInput) -> tuple[int, tuple[str, ...]] | None:
     """The priority-free part of a pair's score (1…COMPONENT_MAX) and its reason codes, or None when
     the pair is not a candidate (see the module docstring). This is the reference definition:
-    ``candidate_edges`` computes the same numbers for whole populations at once."""
+    ``edge_scores`` computes the same numbers for whole populations at once."""
     if elder.demand <= 0 or giver.capacity <= 0:
         return None
     if elder.village_code == giver.village_code:
@@ -223,7 +223,7 @@ def max_pairs(demands: dict, capacities: dict, pairs: Iterable[tuple]) -> int:
 def score_candidates(elders: Iterable[ElderInput], givers: Iterable[GiverInput]) -> dict[tuple, ScoredEdge]:
     """Every candidate pair with its score and reasons, keyed by (elder id, giver id).
 
-    One pair at a time: use it for explanations and small sets; ``candidate_edges`` gives the same
+    One pair at a time: use it for explanations and small sets; ``edge_scores`` gives the same
     scores for a county in a fraction of the time."""
     elders, givers = list(elders), list(givers)
     _validate(elders, givers)
@@ -259,7 +259,7 @@ def explain_pairs(
     pairs: Iterable[tuple],
 ) -> dict[tuple, ScoredEdge]:
     """The chosen pairs (e.g. what ``assign`` returned) with their score from ``scores`` (the output of
-    ``candidate_edges``), their component and their reason codes — without scoring every candidate
+    ``edge_scores``), their component and their reason codes — without scoring every candidate
     one by one as ``score_candidates`` does."""
     elder_by_id = {e.id: e for e in elders}
     giver_by_id = {g.id: g for g in givers}
@@ -273,7 +273,7 @@ def explain_pairs(
     return result
 
 
-def candidate_edges(elders: Iterable[ElderInput], givers: Iterable[GiverInput]) -> dict[tuple, int]:
+def edge_scores(elders: Iterable[ElderInput], givers: Iterable[GiverInput]) -> dict[tuple, int]:
     """(elder id, giver id) → score, ready for ``services.pairing.matching.assign``.
 
     The same scores as ``score_candidates``, computed a county at a time with numpy (service categories

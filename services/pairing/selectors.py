@@ -21,6 +21,7 @@ from services.pairing.models import (
     Pairing,
     PairingStatus,
 )
+from volunteers.models import Membership, MembershipStatus
 
 
 def pairings_for(user) -> QuerySet:
@@ -37,8 +38,6 @@ def needs_for(user) -> QuerySet:
 
 
 def _organisations_admined(user) -> QuerySet:
-    from volunteers.models import Membership, MembershipStatus
-
     return Membership.objects.filter(user=user, is_admin=True, status=MembershipStatus.ACTIVE).values("organisation_id")
 
 

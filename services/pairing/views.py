@@ -33,6 +33,8 @@ from services.pairing import runs as match_runs
 from services.pairing import selectors as pairing_reads
 from services.pairing.forms import EndForm, MatchRunForm, NeedForm, PairingFilter, PairingForm
 from services.pairing.models import MatchRun, MatchRunStatus, Need, Pairing, PairingStatus
+from volunteers.forms import OrganisationPairingForm
+from volunteers.organisations import organisation_for_admin
 
 STAFF_ROLES = tuple(RoleKind.values)
 PROPOSALS_PER_PAGE = 50
@@ -550,8 +552,6 @@ def my_elders(request):
 def organisation_pairing(request, pk: int):
     """An organisation admin sets how many elders the matching may pair with the organisation and sees the
     elders it is paired with (the same limited details as a volunteer). Not an admin: 404 (403 for members)."""
-    from volunteers.forms import OrganisationPairingForm
-    from volunteers.organisations import organisation_for_admin
 
     organisation = organisation_for_admin(user=request.user, pk=pk)
     form = OrganisationPairingForm(request.POST or None, initial={"pairing_capacity": organisation.pairing_capacity})

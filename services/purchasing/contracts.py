@@ -14,6 +14,7 @@ from services.purchasing.models import (
     PurchaseContract,
     Unit,
 )
+from volunteers.models import Organisation
 
 # --- contracts -------------------------------------------------------------------------------------
 
@@ -105,7 +106,6 @@ def contract_save(*, actor, contract: PurchaseContract, lines: list[dict], reque
     if contract.organisation_id and purchasing_rules.is_provider_admin(actor, contract):
         raise PermissionDenied(purchasing_rules.OWN_CONTRACT)
     # Serialise saves for one organisation (the overlap rule spans its contracts).
-    from volunteers.models import Organisation
 
     Organisation.objects.select_for_update().filter(pk=contract.organisation_id).first()
     check_contract(contract, lines)

@@ -17,11 +17,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.models import Region, User
+from services.catalogue.demo import service_items_ensure
 from services.models import Elder, ServiceItem, ServiceRecord
 from services.purchasing import rules as purchasing_rules
 from services.purchasing import settlements
 from services.purchasing.models import ContractLine, PurchaseContract, Settlement, Unit
 from services.records.models import RecordKind, RecordStatus, minutes_between
+from volunteers.models import Membership, MembershipStatus, Organisation
 
 COUNTY = "640422000000"  # 西吉县
 VILLAGE = "640422100201"  # 大营村委会
@@ -39,8 +41,6 @@ NOT_IN_CONTRACT = "电话问候与聊天陪伴"
 
 
 def _items() -> dict[str, ServiceItem]:
-    from services.catalogue.demo import service_items_ensure
-
     service_items_ensure()
     names = [row[0] for row in LINES] + [NOT_IN_CONTRACT]
     return {item.name: item for item in ServiceItem.objects.filter(name__in=names)}
@@ -142,7 +142,6 @@ def _records(month: datetime.date, *, association, givers, admin, elders, items,
 
 def _members_since(association, users, since: datetime.datetime) -> None:
     """The demo members joined the association before the service they delivered."""
-    from volunteers.models import Membership, MembershipStatus
 
     Membership.objects.filter(
         organisation=association, user__in=users, status=MembershipStatus.ACTIVE, created_at__gt=since
@@ -151,8 +150,6 @@ def _members_since(association, users, since: datetime.datetime) -> None:
 
 @transaction.atomic
 def seed() -> None:
-    from volunteers.models import Organisation
-
     officer = User.objects.filter(phone="13900000003").first()
     admin = User.objects.filter(phone="13900000001").first()
     association = Organisation.objects.filter(name=ASSOCIATION, status="approved").first()

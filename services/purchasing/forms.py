@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from services.catalogue.models import ServiceItem
 from services.purchasing.models import PurchaseContract, SettlementStatus, Unit
 from services.purchasing.rules import BAD_MONTH, CAP_POSITIVE, PRICE_POSITIVE, buyer_regions, parse_month
+from volunteers.models import Organisation, OrganisationStatus
 
 
 class BuyerChoice(forms.ModelChoiceField):
@@ -33,8 +34,6 @@ class ContractForm(forms.ModelForm):
         }
 
     def __init__(self, *args, user, **kwargs):
-        from volunteers.models import Organisation, OrganisationStatus
-
         super().__init__(*args, **kwargs)
         regions = buyer_regions(user)
         self.fields["region"] = BuyerChoice(label=_("Buyer"), queryset=regions, empty_label=None)

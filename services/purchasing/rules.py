@@ -21,12 +21,14 @@ from django.db.models import (
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import RegionLevel, RoleKind
+from portal.models import Region, RegionLevel, RoleKind
 from portal.scoping import can_write, in_scope, scope_regions
 from services.purchasing.models import (
     PurchaseContract,
     Unit,
 )
+from volunteers.models import Membership, MembershipStatus
+from volunteers.organisations import is_org_admin
 
 # --- messages --------------------------------------------------------------------------------------
 
@@ -137,14 +139,10 @@ def default_month(contract: PurchaseContract) -> datetime.date:
 
 
 def _admin_org_ids(user):
-    from volunteers.models import Membership, MembershipStatus
-
     return Membership.objects.filter(user=user, is_admin=True, status=MembershipStatus.ACTIVE).values("organisation_id")
 
 
 def is_provider_admin(user, contract: PurchaseContract) -> bool:
-    from volunteers.organisations import is_org_admin
-
     return is_org_admin(user=user, organisation=contract.organisation)
 
 
@@ -164,8 +162,6 @@ def may_manage_contracts(user) -> bool:
 def buyer_regions(user) -> QuerySet:
     """Counties and townships a county officer may buy for."""
     if not getattr(user, "is_authenticated", False):
-        from portal.models import Region
-
         return Region.objects.none()
     return (
         scope_regions(user, roles=[RoleKind.COUNTY_OFFICER])

@@ -42,6 +42,7 @@ from services.purchasing.forms import (
 )
 from services.purchasing.models import PurchaseContract, Settlement, SettlementStatus
 from services.purchasing.tables import ContractExportTable, ContractTable
+from volunteers.models import Membership, MembershipStatus
 
 EXCLUDED_PER_PAGE = 100
 
@@ -51,8 +52,6 @@ def _error_text(exc: ValidationError) -> str:
 
 
 def _may_open_purchasing(user) -> bool:
-    from volunteers.models import Membership, MembershipStatus
-
     return (
         is_staff_user(user)
         or Membership.objects.filter(user=user, is_admin=True, status=MembershipStatus.ACTIVE).exists()

@@ -20,6 +20,7 @@ from services.records.models import (
     ServiceRecord,
     minutes_between,
 )
+from volunteers.models import SignupStatus
 
 # --- writes ----------------------------------------------------------------------------------------
 
@@ -341,7 +342,6 @@ def records_from_attendance(*, actor, activity, request=None) -> tuple[list[Serv
     `check_record`; those that do not are skipped and reported (returned messages), the others are kept.
     Call it from volunteers.activities.attendance_mark once the organiser saves attendance.
     """
-    from volunteers.models import SignupStatus
 
     if not record_rules.is_admin_of(actor, activity.organisation) and not actor.is_superuser:
         raise PermissionDenied(record_rules.NOT_PROXY)

@@ -10,7 +10,7 @@ certificate PDF opens.
 
 Runs after services.pairing.demo (it needs the pairing); idempotent: a giver who already has volunteer
 records for the elder gets no more, and the training/award/evaluation are looked up by name.
-Purchased records are services/demo_purchasing.py's.
+Purchased records are services/purchasing/demo.py's.
 """
 
 import datetime
@@ -25,6 +25,8 @@ from services.models import ServiceItem
 from services.pairing.models import Pairing, PairingStatus
 from services.records.models import RecordKind, RecordStatus, ServiceRecord
 from services.records.rules import check_record
+from volunteers.models import Organisation
+from volunteers.models_record import Award, Evaluation, Rating, Training
 
 logger = logging.getLogger(__name__)
 
@@ -92,8 +94,6 @@ def _record(*, giver, elder, liaison, row, status) -> ServiceRecord | None:
 
 
 def _entries(*, giver, organisation, admin) -> None:
-    from volunteers.models_record import Award, Evaluation, Rating, Training
-
     today = timezone.localdate()
     Training.objects.get_or_create(
         volunteer=giver,
@@ -127,8 +127,6 @@ def _entries(*, giver, organisation, admin) -> None:
 
 @transaction.atomic
 def seed() -> None:
-    from volunteers.models import Organisation
-
     giver = User.objects.filter(phone="13900000006").first()
     liaison = User.objects.filter(phone="13900000001").first()
     if giver is None or liaison is None:

@@ -29,6 +29,7 @@ from portal.models import AuditAction, RoleKind
 from portal.scoping import can_write, scope_queryset
 from services.records import actions as record_actions
 from services.records import rules as record_rules
+from services.records.certificates import _unit_of  # the one definition of "recording unit and person in charge"
 from services.records.models import LOCKED_STATUSES, RecordKind, RecordStatus, ServiceRecord, hours_display
 from volunteers.models import Membership, MembershipStatus, Organisation, VolunteerProfile
 from volunteers.models_record import (
@@ -116,8 +117,6 @@ RECORD_RELATED = ("service_item__category", "organisation", "region", "activity"
 
 
 def _service_rows(records) -> list[dict]:
-    from services.records.certificates import _unit_of  # the one definition of "recording unit and person in charge"
-
     rows = []
     for record in records:
         unit, person = _unit_of(record)

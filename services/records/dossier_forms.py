@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from services.catalogue.selectors import items_published
 from services.records import dossier
+from volunteers.models import Organisation
 from volunteers.models_record import MAX_TRAINING_HOURS, Award, CorrectionTarget, Evaluation, Rating, Training
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
@@ -75,7 +76,6 @@ class CorrectionForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        from volunteers.models import Organisation
 
         self.fields["organisation"].queryset = Organisation.objects.filter(
             memberships__user=user, memberships__status="active"

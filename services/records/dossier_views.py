@@ -32,9 +32,9 @@ from portal.scoping import no_store
 from services.records import dossier, family_confirm
 from services.records import selectors as record_reads
 from services.records.dossier_forms import ENTRY_FORMS, CorrectionForm, DecisionForm, RecordCorrectionForm
-from services.records.models import COUNTED_STATUSES, RecordKind, ServiceRecord
+from services.records.models import COUNTED_STATUSES, RecordKind, ServiceRecord, hours_display
 from volunteers.models import Membership, MembershipStatus
-from volunteers.models_record import CorrectionRequest, CorrectionStatus, CorrectionTarget
+from volunteers.models_record import Award, CorrectionRequest, CorrectionStatus, CorrectionTarget, Evaluation, Training
 from volunteers.views import _form_error, _message_error
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -92,8 +92,6 @@ class MemberRecordTable(tables.Table):
         return format_html('<a href="{}">{}</a>', url, record.user)
 
     def render_minutes(self, value):
-        from services.records.models import hours_display
-
         return hours_display(value)
 
     def render_entries(self, record):
@@ -125,8 +123,6 @@ class MemberRecordListView(SingleTableMixin, FilterView):
         return no_store(super().dispatch(request, *args, **kwargs))
 
     def get_queryset(self):
-        from volunteers.models_record import Award, Evaluation, Training
-
         org = self.organisation
         minutes = (
             ServiceRecord.objects.filter(
@@ -219,7 +215,6 @@ def entry_create(request, pk: int, user_pk: int, kind: str):
 
 def _entry_for(user, target: str, entry_pk):
     """The volunteer's own entry named by the request (for showing it beside the form); 404 if not theirs."""
-    from volunteers.models_record import Award, Evaluation, Training
 
     models_ = {"training": Training, "award": Award, "evaluation": Evaluation}
     if target == CorrectionTarget.RECORD:

@@ -34,6 +34,7 @@ from portal.sms import send_sms
 from services.models import FamilyContact
 from services.records.models import RecordStatus, ServiceRecord, hours_display
 from services.records.rules import check_record, is_liaison_of
+from volunteers.models import FamilyConfirmation
 
 MAX_ATTEMPTS = 5
 MAX_SENDS_PER_RECORD = 3
@@ -79,7 +80,6 @@ def may_send(user, record: ServiceRecord) -> bool:
 
 def confirmation_of(record: ServiceRecord):
     """The family confirmation that confirmed this record, if any."""
-    from volunteers.models import FamilyConfirmation
 
     return FamilyConfirmation.objects.filter(record=record, confirmed_at__isnull=False).first()
 
@@ -99,7 +99,6 @@ def panel(user, record: ServiceRecord) -> dict:
 @transaction.atomic
 def send_code(*, actor, record: ServiceRecord, contact_pk: int | None = None, request=None, confirm_url: str = ""):
     """Send a confirmation code to a family contact of the record's elder; returns the FamilyConfirmation."""
-    from volunteers.models import FamilyConfirmation
 
     record = ServiceRecord.objects.select_for_update(of=("self",)).select_related("elder", "giver").get(pk=record.pk)
     if record.status != RecordStatus.SUBMITTED:
@@ -171,7 +170,6 @@ def confirm(*, phone: str, code: str, request=None) -> ServiceRecord:
     """The family member's code: confirm the record it was sent for, or raise ValidationError (nothing changes).
 
     Wrong tries are counted in their own transaction, so they stick even though the call fails."""
-    from volunteers.models import FamilyConfirmation
 
     if request is not None and not _ip_allows(request):
         raise ValidationError(TOO_MANY_TRIES, code="too_many_tries")

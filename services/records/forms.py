@@ -14,7 +14,7 @@ from portal.scoping import can_write, has_role, scope_queryset
 from services.catalogue.selectors import items_published
 from services.models import Elder, ServiceItem
 from services.records import rules as record_rules
-from services.records.models import RecordKind, RecordStatus, ServiceRecord
+from services.records.models import RecordKind, RecordStatus, ServiceRecord, validate_photo_size
 from volunteers.models import Activity, ActivitySignup, Membership, MembershipStatus, Organisation, SignupStatus
 from volunteers.profiles import service_items_for
 
@@ -93,7 +93,6 @@ class RecordForm(_ServiceFields):
             ext = photo.name.rsplit(".", 1)[-1].lower() if "." in photo.name else ""
             if ext not in PHOTO_TYPES:
                 raise forms.ValidationError(_("The photo must be a JPG, PNG or WebP image."), code="photo_type")
-            from services.records.models import validate_photo_size
 
             validate_photo_size(photo)
         return photo

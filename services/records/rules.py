@@ -28,7 +28,9 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.models import RoleKind
 from portal.scoping import can_write, in_scope
-from services.models import Elder
+from services.models import Elder, Pairing
+from services.pairing.models import PairingStatus
+from services.pairing.selectors import is_paired
 from services.records.models import (
     COUNTED_STATUSES,
     LOCKED_STATUSES,
@@ -37,6 +39,8 @@ from services.records.models import (
     ServiceRecord,
     minutes_between,
 )
+from volunteers.models import ActivitySignup, Membership, MembershipStatus, SignupStatus
+from volunteers.organisations import is_org_admin
 
 # --- messages --------------------------------------------------------------------------------------
 
@@ -134,14 +138,11 @@ def is_liaison_of(user, region) -> bool:
 
 
 def is_admin_of(user, organisation) -> bool:
-    from volunteers.organisations import is_org_admin
-
     return organisation is not None and is_org_admin(user=user, organisation=organisation)
 
 
 def active_member_since(user, organisation) -> datetime.datetime | None:
     """When the user became an active member (decision time, or the request when added directly)."""
-    from volunteers.models import Membership, MembershipStatus
 
     membership = (
         Membership.objects.filter(user=user, organisation=organisation, status=MembershipStatus.ACTIVE)
@@ -170,7 +171,6 @@ def liaison_vouches(record: ServiceRecord) -> None:
 
 def paired_or_liaison_vouches(record: ServiceRecord) -> None:
     """The elder-link rule: the giver was paired with the elder when they served, or the liaison vouches."""
-    from services.pairing.selectors import is_paired
 
     if is_paired(record.giver, record.elder_id, at=record.start):
         return
@@ -179,8 +179,6 @@ def paired_or_liaison_vouches(record: ServiceRecord) -> None:
 
 def elders_paired_or_served(user) -> QuerySet:
     """Elders a giver may log for: those paired with them now, and those a liaison already vouched for."""
-    from services.models import Pairing
-    from services.pairing.models import PairingStatus
 
     paired = Pairing.objects.filter(giver_user=user, status=PairingStatus.ACTIVE).values("elder_id")
     return Elder.objects.filter(pk__in=paired) | elders_served(user)
@@ -272,7 +270,6 @@ def check_record(record: ServiceRecord, *, now: datetime.datetime | None = None)
             fail(WRONG_ACTIVITY_ORG, "wrong_activity_org")
         if times_ok and (start < activity.start - activity_slack() or end > activity.end + activity_slack()):
             fail(OUTSIDE_ACTIVITY, "outside_activity")
-        from volunteers.models import ActivitySignup, SignupStatus
 
         signed_up = ActivitySignup.objects.filter(
             activity=activity, user=giver, status=SignupStatus.SIGNED_UP, created_at__lte=activity.end

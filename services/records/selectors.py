@@ -17,13 +17,12 @@ from services.records.models import (
     RecordStatus,
     ServiceRecord,
 )
+from volunteers.models import Membership, MembershipStatus
 
 # --- reads -----------------------------------------------------------------------------------------
 
 
 def _admin_org_ids(user):
-    from volunteers.models import Membership, MembershipStatus
-
     return Membership.objects.filter(user=user, is_admin=True, status=MembershipStatus.ACTIVE).values("organisation_id")
 
 
@@ -39,7 +38,6 @@ def records_for(user) -> QuerySet:
 def records_confirmable_by(user) -> QuerySet:
     """Submitted records this user may confirm: members' records of organisations they run, and service to
     elders of the villages where they are the liaison. Never their own."""
-    from volunteers.models import Membership, MembershipStatus
 
     if not getattr(user, "is_authenticated", False):
         return ServiceRecord.objects.none()

@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portal import audit
-from portal.models import AuditAction
+from portal.models import AuditAction, Region
+from portal.scoping import is_staff_user
 from services.records import actions as record_actions
 from services.records import certificates as certs
 from services.records import family_confirm
@@ -29,6 +30,7 @@ from services.records.forms import (
     ReasonForm,
     RecordFilter,
     RecordForm,
+    admin_organisations,
     can_proxy,
     prefill_from_activity,
     signups_to_log,
@@ -395,10 +397,6 @@ def certificate_verify(request, code: str):
 def record_totals(request):
     """Hours per county and month (officers, in their scope) and per organisation (its admins); aggregates only."""
     from django.utils import timezone
-
-    from portal.models import Region
-    from portal.scoping import is_staff_user
-    from services.records.forms import admin_organisations
 
     year_text = request.GET.get("year", "")
     year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= 2100 else timezone.localdate().year

@@ -58,7 +58,10 @@ from services.care.visits import plan_for, with_due_dates
 from services.catalogue.models import ServiceItem
 from services.ledger.models import Elder, ElderStatus, PriorityLevel
 from services.pairing.models import Pairing, PairingStatus
+from services.purchasing.models import SPENT_STATUSES, PurchaseContract, Settlement
+from services.purchasing.selectors import spend_by_contract
 from services.records.models import COUNTED_STATUSES, RecordKind, ServiceRecord
+from volunteers.models import Organisation
 
 SUPERVISION_ROLES = (
     RoleKind.TOWNSHIP_OFFICER,
@@ -513,7 +516,6 @@ def service_hours(user, prefix: str, *, period: Period) -> tuple[list[HoursRow],
     """Confirmed and settled hours of the period by service category and by organisation, the volunteer and
     purchased ledgers kept apart (reversals subtract: minutes × sign): one GROUP BY query on the records,
     then the names of the few items and organisations found (two small queries)."""
-    from volunteers.models import Organisation
 
     low, high = prefix_range(prefix)
     records = scope_queryset(
@@ -566,13 +568,9 @@ def service_hours(user, prefix: str, *, period: Period) -> tuple[list[HoursRow],
 def purchasing_spend(user, prefix: str, *, period: Period) -> dict | None:
     """Purchasing contracts bought by the area (its county or townships) that run in the period: budget,
     spent to date (approved and paid settlements, `services.purchasing.selectors.spend_by_contract`) and spent on the
-    months of the period. One query (two correlated subqueries). None if purchasing is not installed.
+    months of the period. One query (two correlated subqueries).
     """
-    try:
-        from services.purchasing.models import SPENT_STATUSES, PurchaseContract, Settlement
-        from services.purchasing.selectors import spend_by_contract
-    except ImportError:  # the purchasing topic is optional for the dashboard
-        return None
+
     low, high = prefix_range(prefix)
     contracts = scope_queryset(
         user,

@@ -10,6 +10,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+import portal.demo
+import volunteers.demo
+from portal.models import Region
 from tests.factories import UserFactory
 from volunteers.activities import (
     ALREADY_SIGNED_UP,
@@ -24,7 +27,18 @@ from volunteers.activities import (
     activity_signup,
     reminders_send,
 )
-from volunteers.models import Activity, ActivitySignup, ActivityStatus, Audience, Membership, OrganisationStatus
+from volunteers.demo import _index_page
+from volunteers.models import (
+    Activity,
+    ActivitySignup,
+    ActivityStatus,
+    Audience,
+    Membership,
+    Organisation,
+    OrganisationStatus,
+    VolunteerProfile,
+)
+from volunteers.organisations import kinds_ensure
 from volunteers.tests.conftest import VILLAGE, make_activity, make_organisation, make_profile, other_county_village
 
 pytestmark = pytest.mark.django_db
@@ -204,8 +218,6 @@ def test_audience_rules(organisation, member):
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_requests_for_the_last_place():
     """Two people press "sign up" for the last place at the same moment: exactly one gets it."""
-    from portal.models import Region
-    from volunteers.organisations import kinds_ensure
 
     if not Region.objects.filter(code=VILLAGE).exists():  # an earlier transactional test emptied the tables
         call_command("load_regions", verbosity=0)
@@ -357,8 +369,6 @@ def test_activity_list_filters_ics_and_query_count(client, organisation, django_
 
 
 def test_activity_index_page_and_home(client, home_page, organisation):
-    from volunteers.demo import _index_page
-
     page = _index_page()
     make_activity(organisation=organisation, title="秦腔交流会", kind="recreation")
     make_activity(organisation=organisation, title="义诊", kind="health")
@@ -370,16 +380,10 @@ def test_activity_index_page_and_home(client, home_page, organisation):
     assert activities_upcoming(region="640104000000") == []
 
 
-def test_demo_seed_is_idempotent(client):
-    import cms.demo
-    import portal.demo
-    import volunteers.demo
-
-    for _run in range(2):  # the seeders this topic depends on, twice (seed_demo runs them in this order)
+def test_demo_seed_is_idempotent(client, home_page):
+    for _run in range(2):  # the seeders this topic depends on, twice (the home page is cms's, made once)
         portal.demo.seed()
-        cms.demo.seed()
         volunteers.demo.seed()
-    from volunteers.models import Organisation, VolunteerProfile
 
     assert VolunteerProfile.objects.filter(user__phone="13900000006").exists()
     assert Organisation.objects.filter(status="approved").values("kind").distinct().count() == 6

@@ -5,17 +5,22 @@ import pytest
 from django.urls import reverse
 
 from portal.identity import BIRTH_MISMATCH, INVALID_CHECK, SEX_MISMATCH, keyed_hash
-from portal.models import AuditEvent
-from services.models import ServiceCategory, ServiceItem
+from portal.models import AuditEvent, Region
 from tests.factories import UserFactory
-from volunteers.models import GiverKind, VolunteerProfile
+from volunteers.activities import activity_signup
+from volunteers.models import Activity, GiverKind, Membership, VolunteerProfile
 from volunteers.profiles import (
     ALREADY_VOLUNTEER,
     DUPLICATE_ID,
     QUALIFICATION_NEEDS_SOCIAL_WORKER,
+    profile_create,
     service_items_for,
 )
 from volunteers.tests.conftest import TOWNSHIP, VILLAGE, make_profile, make_resident_id
+
+# The care-service list belongs to services; volunteers' tests reach its models through volunteers' relations.
+ServiceCategory = VolunteerProfile.skills.field.related_model
+ServiceItem = Activity.service_item.field.related_model
 
 pytestmark = pytest.mark.django_db
 
@@ -149,9 +154,6 @@ def test_same_id_number_cannot_be_used_twice(client, giver):
 def test_profile_create_twice_is_refused():
     from django.core.exceptions import ValidationError
 
-    from portal.models import Region
-    from volunteers.profiles import profile_create
-
     user = UserFactory()
     village = Region.objects.get(code=VILLAGE)
     profile_create(user=user, kind="volunteer", village=village)
@@ -194,9 +196,6 @@ def test_mutual_aid_helper_registers_the_same_way(client, volunteer):
 
 
 def test_my_page_shows_profile_organisations_activities_hours(client, giver, organisation, activity):
-    from volunteers.activities import activity_signup
-    from volunteers.models import Membership
-
     Membership.objects.create(organisation=organisation, user=giver, status="active")
     activity_signup(user=giver, activity=activity)
     client.force_login(giver)

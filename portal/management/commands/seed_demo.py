@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from portal.models import Region
 
 # Each app's demo seeding, in dependency order. Later issues append to this list.
@@ -33,7 +34,6 @@ class Command(BaseCommand):
         for path in SEEDERS:
             import_string(path)()
             self.stdout.write(_("Seeded: %(name)s") % {"name": path.rsplit(".", 1)[0]})
-        from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 
         self.stdout.write(self.style.SUCCESS(_("Demo accounts (password %(password)s):") % {"password": DEMO_PASSWORD}))
         for phone, name, role, code in DEMO_ACCOUNTS:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from portal.identity import check_digit, keyed_hash
 from portal.models import Region, RegionLevel
+from services.care.load import generate
 from services.ledger.imports import _insert_elders
 from services.ledger.models import (
     AbilityLevel,
@@ -131,7 +132,6 @@ class Command(BaseCommand):
                 )
                 remaining -= size
         elder_seconds = time.perf_counter() - started
-        from services.care.load import generate
 
         counts = generate(elder_ids=created_ids, seed=seed) or {}
         total = time.perf_counter() - started

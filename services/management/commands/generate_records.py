@@ -16,6 +16,13 @@ from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 from django.utils import timezone
 
+from portal.models import Region, User
+from services.catalogue.selectors import categories_ensure
+from services.models import Elder, ServiceItem
+from services.records.models import RecordKind, RecordStatus, ServiceRecord, minutes_between
+from volunteers.models import Membership, MembershipStatus, Organisation, OrganisationKind, OrganisationStatus
+from volunteers.organisations import kinds_ensure
+
 UNUSABLE = "!"  # noqa: S105 — an unusable password hash
 PHONE_PREFIX = "187"
 SLOTS = ((8, 0), (10, 30), (14, 0), (16, 30))  # four 2-hour slots a day
@@ -57,13 +64,6 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=5_000)
 
     def handle(self, *args, **opts):
-        from portal.models import Region, User
-        from services.catalogue.selectors import categories_ensure
-        from services.models import Elder, ServiceItem
-        from services.records.models import RecordKind, RecordStatus, ServiceRecord, minutes_between
-        from volunteers.models import Membership, MembershipStatus, Organisation, OrganisationKind, OrganisationStatus
-        from volunteers.organisations import kinds_ensure
-
         started = time.monotonic()
         rng = random.Random(opts["seed"])  # noqa: S311 — benchmark data, not secrets
         total = opts["records"]
