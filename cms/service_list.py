@@ -10,8 +10,8 @@ from itertools import groupby
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Region, RegionLevel
-from services.catalogue.selectors import items_covering, items_published
 from services.catalogue.models import ServiceItem
+from services.catalogue.selectors import items_covering, items_published
 
 UNKNOWN_COUNTY = _("We do not know that county; the whole list is shown.")
 UNKNOWN_TOWNSHIP = _("That township is not in the chosen county; the whole county is shown.")
