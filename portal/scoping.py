@@ -68,8 +68,13 @@ def scope_queryset(user, queryset: QuerySet, *, region_field: str = "village", r
     lookup = "code__range" if region_field in ("", "self") else f"{region_field}__code__range"
     condition = Q()
     for prefix in prefixes:
-        condition |= Q(**{lookup: (prefix.ljust(12, "0"), prefix.ljust(12, "9"))})
+        condition |= Q(**{lookup: prefix_range(prefix)})
     return queryset.filter(condition)
+
+
+def prefix_range(prefix: str) -> tuple[str, str]:
+    """The codes under a prefix as a range (indexed on every database, unlike LIKE 'prefix%' on SQLite)."""
+    return prefix.ljust(12, "0"), prefix.ljust(12, "9")
 
 
 def scope_regions(user, roles: Iterable[str] | None = None) -> QuerySet:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.filters import region_choices
 from portal.identity import ID_RE, keyed_hash, normalise_resident_id
+from portal.scoping import prefix_range
 from services.ledger.models import (
     LEDGER_FLAG_CONDITIONS,
     LEDGER_FLAG_LABELS,
@@ -76,9 +77,10 @@ class ElderFilter(django_filters.FilterSet):
         return queryset.filter(Q(name__contains=value) | Q(address__contains=value))
 
     def in_region(self, queryset, name, value):
-        code = value.rstrip("0") if value.endswith("000") else value
+        """A township's villages or one village: the code range of its prefix (a foreign key takes no
+        `startswith`; the range is answered from the village column's index, without a join)."""
         prefix = value[:9] if value[9:] == "000" else value
-        return queryset.filter(village_id__startswith=prefix if len(code) >= 9 else value)
+        return queryset.filter(village__code__range=prefix_range(prefix))
 
     def by_last_visit(self, queryset, name, value):
         if value == "never":

@@ -52,7 +52,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import PREFIX_LENGTH, Region, RegionLevel, RoleKind
-from portal.scoping import scope_prefixes, scope_queryset
+from portal.scoping import prefix_range, scope_prefixes, scope_queryset
 from services.care.models import Alert, AlertKind, AlertStatus, AlertStep, Visit, VisitMethod
 from services.care.visits import plan_for, with_due_dates
 from services.catalogue.models import ServiceItem
@@ -168,11 +168,6 @@ def _month_end(day: datetime.date) -> datetime.date:
 
 
 # --- regions ---------------------------------------------------------------------------------------
-
-
-def prefix_range(prefix: str) -> tuple[str, str]:
-    """The codes under a prefix as a range (indexed on every database; see portal.scoping)."""
-    return prefix.ljust(12, "0"), prefix.ljust(12, "9")
 
 
 def root_regions(user) -> list[Region]:

@@ -334,3 +334,22 @@ def test_list_query_count_constant(county_officer, django_assert_max_num_queries
     assert response.status_code == 200
     assert response.context["table"].paginator.count == 43
     assert len(_real(large)) == len(_real(small)) <= 6, "\n".join(_real(large))
+
+
+@pytest.mark.parametrize("export", [None, "csv", "xlsx"])
+def test_region_filter_answers_for_a_township_and_a_village(client, township_officer, elders, export):
+    """Every choice of the area filter answers 200 — list and both exports — with just that area's elders."""
+    home, neighbour, far = elders
+    client.force_login(township_officer)
+    extra = {"_export": export} if export else {}
+    village = client.get(reverse("services:elder-list"), {"region": home.village_id, **extra})
+    assert village.status_code == 200
+    body = b"".join(village.streaming_content) if village.streaming else village.content
+    text = body.decode("utf-8-sig") if export != "xlsx" else ""
+    if export != "xlsx":
+        assert "马秀英" in text and "李桂兰" not in text
+    township = client.get(reverse("services:elder-list"), {"region": "640422100000", **extra})
+    assert township.status_code == 200
+    if export is None:
+        html = township.content.decode()
+        assert "马秀英" in html and "李桂兰" in html and "杨德福" not in html
