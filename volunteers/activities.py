@@ -35,6 +35,9 @@ DEADLINE_AFTER_START = _("The sign-up deadline must be before the activity start
 CAPACITY_POSITIVE = _("The number of places must be at least 1.")
 CAPACITY_BELOW_SIGNUPS = _("%(count)s people have already signed up; places cannot be fewer.")
 NOT_A_VILLAGE = _("Choose the village where the activity takes place.")
+VILLAGE_OUTSIDE_AREA = _("The village must be in the organisation's own county (%(area)s).")
+TOO_FAR_AHEAD = _("An activity can be posted at most %(days)s days ahead.")
+TOO_LONG = _("One activity lasts at most %(days)s days; post longer work as several activities.")
 ORG_NOT_APPROVED = _("Only an approved organisation can publish activities.")
 PROFESSIONAL_ITEM = _("This service item is professional; choose another or ask a qualified social worker.")
 BAD_TRANSITION = _("This activity cannot go from “%(from)s” to “%(to)s”.")
@@ -119,14 +122,36 @@ def activity_for_admin(*, user, pk: int) -> Activity:
 # --- writes: the organiser ------------------------------------------------------------------------
 
 
-def _check_fields(*, village, start, end, capacity, signup_deadline, service_item, signed_up: int = 0, new=True):
+MAX_DAYS_AHEAD = 366
+MAX_DAYS_LONG = 31
+
+
+def _home_area(organisation: Organisation) -> Region:
+    """The county an organisation works in (its own region when that is larger, e.g. a city's team)."""
+    region = organisation.region
+    while region.level in (RegionLevel.VILLAGE, RegionLevel.TOWNSHIP) and region.parent_id:
+        region = region.parent
+    return region
+
+
+def _check_fields(
+    *, organisation, village, start, end, capacity, signup_deadline, service_item, signed_up: int = 0, new=True
+):
     errors = {}
     if village is None or village.level != RegionLevel.VILLAGE:
         errors["village"] = NOT_A_VILLAGE
+    else:
+        area = _home_area(organisation)
+        if not area.contains(village):
+            errors["village"] = ValidationError(VILLAGE_OUTSIDE_AREA, params={"area": area.name})
     if start and end and end <= start:
         errors["end"] = ENDS_BEFORE_START
+    elif start and end and end - start > datetime.timedelta(days=MAX_DAYS_LONG):
+        errors["end"] = ValidationError(TOO_LONG, params={"days": MAX_DAYS_LONG})
     if new and start and start <= timezone.now():
         errors["start"] = IN_THE_PAST
+    elif new and start and start > timezone.now() + datetime.timedelta(days=MAX_DAYS_AHEAD):
+        errors["start"] = ValidationError(TOO_FAR_AHEAD, params={"days": MAX_DAYS_AHEAD})
     if start and signup_deadline and signup_deadline > start:
         errors["signup_deadline"] = DEADLINE_AFTER_START
     if capacity is None or capacity < 1:
@@ -161,6 +186,7 @@ def activity_create(
     if not is_org_admin(user=actor, organisation=organisation):
         raise Http404
     _check_fields(
+        organisation=organisation,
         village=village,
         start=start,
         end=end,
@@ -215,6 +241,7 @@ def activity_update(*, actor, activity: Activity, request=None, **fields) -> Act
     assert not unknown, unknown
     merged = {name: fields.get(name, getattr(activity, name)) for name in EDITABLE_FIELDS}
     _check_fields(
+        organisation=activity.organisation,
         village=merged["village"],
         start=merged["start"],
         end=merged["end"],

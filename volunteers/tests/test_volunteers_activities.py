@@ -118,6 +118,36 @@ def test_bad_activity_input_changes_nothing(client, organisation, org_admin, ove
     assert not Activity.objects.exists()
 
 
+@pytest.mark.parametrize("case", ["other_county", "year_9999", "next_year_and_more", "forty_days_long"])
+def test_activity_stays_in_its_organisations_county_and_within_a_year(client, organisation, org_admin, case):
+    """An activity in another county's village, starting in the year 9999, more than a year ahead or lasting
+    weeks is refused with a message naming the limit; nothing is written."""
+    start = timezone.now() + datetime.timedelta(days=4)
+    data = _activity_data()
+    if case == "other_county":
+        data["village"] = other_county_village().code
+        field, words = "village", "西吉县"
+    elif case == "year_9999":
+        data.update(start="9999-01-01T09:00", end="9999-01-01T11:00", signup_deadline="9998-12-31T09:00")
+        field, words = "start", "366"
+    elif case == "next_year_and_more":
+        later = start + datetime.timedelta(days=400)
+        data.update(
+            start=_local(later),
+            end=_local(later + datetime.timedelta(hours=2)),
+            signup_deadline=_local(later - datetime.timedelta(days=1)),
+        )
+        field, words = "start", "366"
+    else:
+        data["end"] = _local(start + datetime.timedelta(days=40))
+        field, words = "end", "31"
+    client.force_login(org_admin)
+    response = client.post(reverse("volunteers:activity-create", args=[organisation.pk]), data)
+    assert response.status_code == 200
+    assert words in " ".join(response.context["form"].errors[field])
+    assert not Activity.objects.exists()
+
+
 def test_member_who_is_not_admin_cannot_post_edit_or_mark(client, organisation, member, activity):
     client.force_login(member)
     assert (
