@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal import audit
+from portal.filters import SealedSearchMixin
 from portal.models import AuditAction
 from portal.phone import mask_phone
 from portal.scoping import ScopedViewMixin, scoped_view, staff_roles
@@ -47,7 +48,7 @@ def me(request):
 # --- the staff's list of givers -------------------------------------------------------------------
 
 
-class VolunteerStaffListView(ScopedViewMixin, ExportMixin, SingleTableMixin, FilterView):
+class VolunteerStaffListView(SealedSearchMixin, ScopedViewMixin, ExportMixin, SingleTableMixin, FilterView):
     """Giver profiles in the staff member's area (by home village): filter, sort, export; audited, no-store."""
 
     allowed_roles = profiles.STAFF_LIST_ROLES

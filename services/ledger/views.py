@@ -18,6 +18,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import TemplateView
 
 from portal import audit
+from portal.filters import SealedSearchMixin
 from portal.identity import mask_resident_id
 from portal.models import AuditAction, Region, RoleKind
 from portal.phone import mask_phone
@@ -71,7 +72,7 @@ class ElderScopedMixin(ScopedViewMixin):
 # --- list and export -------------------------------------------------------------------------------
 
 
-class ElderListView(ScopedViewMixin, ExportMixin, SingleTableMixin, FilterView):
+class ElderListView(SealedSearchMixin, ScopedViewMixin, ExportMixin, SingleTableMixin, FilterView):
     """The ledger of the user's area: sort, filter, paginate; masked IDs and phones."""
 
     allowed_roles = STAFF_ROLES

@@ -125,7 +125,9 @@ def test_filters_narrow_the_list(client, people, supervisor):
     assert names(client.get(LIST, {"region": OTHER_TOWNSHIP})) == {"兴隆镇互助员"}
     assert names(client.get(LIST, {"region": VILLAGE})) == {"本村志愿者", "本村社工"}
     assert names(client.get(LIST, {"q": "社工"})) == {"本村社工"}
-    assert names(client.get(LIST, {"q": "13955550003"})) == {"兴隆镇互助员"}
+    sealed = client.post(LIST, {"q": "13955550003"})
+    assert sealed.status_code == 302 and "13955550003" not in sealed["Location"]
+    assert names(client.get(sealed["Location"])) == {"兴隆镇互助员"}
     team = make_organisation(admin=people["social"].user, name="吉强镇志愿服务队", code="640422100000")
     Membership.objects.create(organisation=team, user=people["home"].user, status=MembershipStatus.PENDING)
     assert names(client.get(LIST, {"organisation": team.pk})) == {"本村社工"}  # pending members do not count

@@ -73,13 +73,21 @@ def test_out_of_scope_elder_is_404_everywhere(client, liaison, elders):
 
 
 def test_search_by_id_only_in_scope(client, liaison, elders):
+    """The search form is POSTed; an ID number comes back sealed in the URL, never in clear."""
     home, _neighbour, far = elders
     _login(client, liaison)
-    found = client.get(reverse("services:elder-list"), {"q": home.id_number}).content.decode()
+    posted = client.post(reverse("services:elder-list"), {"q": home.id_number, "status": ""})
+    assert posted.status_code == 302 and home.id_number not in posted["Location"] and "qs=" in posted["Location"]
+    found = client.get(posted["Location"]).content.decode()
     assert "马秀英" in found
     far_link = reverse("services:elder-detail", args=[far.pk])
-    hidden = client.get(reverse("services:elder-list"), {"q": far.id_number}).content.decode()
-    assert far_link not in hidden and "杨德福" not in hidden
+    hidden = client.post(reverse("services:elder-list"), {"q": far.id_number}, follow=True)
+    assert all(far.id_number not in url for url, _status in hidden.redirect_chain)
+    assert far_link not in hidden.content.decode() and "杨德福" not in hidden.content.decode()
+    typed = client.get(reverse("services:elder-list"), {"q": home.id_number})  # a number typed into the URL
+    assert typed.status_code == 302 and home.id_number not in typed["Location"]
+    tampered = client.get(reverse("services:elder-list"), {"qs": "not-a-token"})
+    assert tampered.status_code == 200 and tampered.context["table"].paginator.count == 1  # the own village
     by_name = client.get(reverse("services:elder-list"), {"q": "杨德福"})
     assert far_link not in by_name.content.decode() and by_name.context["table"].paginator.count == 0
 
