@@ -216,6 +216,13 @@ class Elder(models.Model):
     )
     status_reason = models.TextField(_("reason for the status"), blank=True)
     status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
+    anonymised_at = models.DateTimeField(
+        _("anonymised at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Personal data erased after the retention period (services.ledger.retention)."),
+    )
     last_visit_at = models.DateTimeField(_("last contact"), null=True, blank=True, db_index=True)
     last_home_visit_at = models.DateTimeField(_("last home visit"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("elders/import/<int:pk>/", views.ImportJobView.as_view(), name="elder-import-job"),
     path("elders/import/<int:pk>/confirm/", views.ImportConfirmView.as_view(), name="elder-import-confirm"),
     path("elders/family-duty/", views.DutyRepeatListView.as_view(), name="duty-repeat-list"),
+    path("elders/retention/", views.RetentionPreviewView.as_view(), name="retention-preview"),
     path("elders/<int:pk>/", views.ElderDetailView.as_view(), name="elder-detail"),
     path("elders/<int:pk>/edit/", views.ElderEditView.as_view(), name="elder-edit"),
     path("elders/<int:pk>/status/", views.ElderStatusView.as_view(), name="elder-status"),

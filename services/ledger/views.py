@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.generic import TemplateView
+from django.views.generic import ListView, TemplateView
 
 from portal import audit
 from portal.filters import SealedSearchMixin
@@ -25,7 +25,7 @@ from portal.phone import mask_phone
 from portal.scoping import ScopedViewMixin, can_write
 from portal.tables import AuditedExportMixin
 from services.ledger import actions as ledger_actions
-from services.ledger import imports, spreadsheet
+from services.ledger import imports, retention, spreadsheet
 from services.ledger import selectors as ledger_reads
 from services.ledger.filters import ElderFilter
 from services.ledger.forms import AgreementForm, DutyReminderForm, ElderForm, FamilyContactForm, ImportForm, StatusForm
@@ -528,3 +528,26 @@ class ImportConfirmView(ImportJobView):
             except Exception:  # noqa: BLE001,S110 — the job records the failure and the page shows it
                 pass
         return HttpResponseRedirect(reverse("services:elder-import-job", args=[job.pk]))
+
+
+class RetentionPreviewView(ScopedViewMixin, ListView):
+    """For the region administrator: the elders whose personal data the daily task erases within a month
+    (they left the ledger more than the retention period ago). Masked; audited."""
+
+    allowed_roles = (RoleKind.REGION_ADMIN, RoleKind.COUNTY_OFFICER)
+    template_name = "services/ledger/retention_preview.html"
+    context_object_name = "elders"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return retention.elders_due_next_month(self.request.user).order_by("status_changed_at", "pk")
+
+    def get(self, request, *args, **kwargs):
+        audit.record(AuditAction.VIEW, request=request, object_type="services.elder", object_repr="retention preview")
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["retention_days"] = retention.retention_days()
+        context["years"] = round(retention.retention_days() / 365, 1)
+        return context
