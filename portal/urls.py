@@ -15,13 +15,14 @@ from wagtail.documents import urls as wagtaildocs_urls
 from cms.feeds import robots_txt
 from services.care.workbench import WorkbenchView
 
-from . import password_reset, views
+from . import accounts, password_reset, views
 
 # The Django admin's own login form would bypass allauth's rate limits and MFA.
 admin.site.login = secure_admin_login(admin.site.login)
 
 app_urls = [
     path("me/", views.me, name="me"),
+    path("me/close/", accounts.close_account, name="account-close"),
     path("workbench/", WorkbenchView.as_view(), name="workbench"),
     path("regions/<str:code>/children/", views.region_children, name="region-children"),
 ]

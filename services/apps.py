@@ -7,4 +7,4 @@ class ServicesConfig(AppConfig):
     verbose_name = _("Care services")
 
     def ready(self):
-        from services.records import receivers  # noqa: F401 — connects the receivers of volunteers' signals
+        from services import receivers  # noqa: F401 — connects the receivers of the signals of portal and volunteers

@@ -5,12 +5,14 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet, Sum
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from portal import audit
 from portal.identity import check_agrees, keyed_hash, parse_resident_id
 from portal.models import AuditAction, Region, RegionLevel, RoleKind
 from portal.scoping import scope_prefixes, scope_queryset
+from portal.signals import account_closing
 from volunteers.models import (
     DAY_TIMES,
     MAX_PAIRED_ELDERS,
@@ -220,3 +222,20 @@ def organisations_for_staff(user) -> QuerySet[Organisation]:
     townships = {p[:9].ljust(12, "0") for p in prefixes if len(p) > 9}
     in_scope = scope_queryset(user, queryset, region_field="region", roles=STAFF_LIST_ROLES)
     return queryset.filter(Q(pk__in=in_scope.values("pk")) | Q(region_id__in=townships))
+
+
+@receiver(account_closing)
+def profile_erase_on_account_close(sender, *, user, request=None, **kwargs):
+    """A closed account keeps no giver profile details: ID, birth date, qualification, about, employer; it
+    offers no more places, so no matching proposes it again."""
+    VolunteerProfile.objects.filter(user=user).update(
+        resident_id="",
+        resident_id_hash=None,
+        sex="",
+        birth_date=None,
+        about="",
+        certificate_number="",
+        employer="",
+        qualification="",
+        max_elders=0,
+    )
