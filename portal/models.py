@@ -233,3 +233,6 @@ class PasswordResetCode(models.Model):
     class Meta:
         verbose_name = _("password reset code")
         verbose_name_plural = _("password reset codes")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"

@@ -2,6 +2,7 @@ import django_tables2 as tables
 
 from django.utils.translation import gettext_lazy as _
 
+from .exports import SafeTableExport
 from .models import Region
 
 
@@ -40,6 +41,7 @@ class AuditedExportMixin:
     """
 
     table_pagination = False
+    export_class = SafeTableExport
     export_object_type = ""
     export_label = ""  # what the rows are, in the audit event: "elders (xlsx, 120)"
 

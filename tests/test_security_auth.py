@@ -123,5 +123,7 @@ def test_stranger_cannot_lock_the_owner_out(client):
         stranger.post(reverse("account_login"), {"login": owner.phone, "password": "wrong-password"})
     response = stranger.post(reverse("account_login"), {"login": owner.phone, "password": PASSWORD})
     assert "登录失败次数过多" in response.content.decode()
-    response = Client(REMOTE_ADDR="10.1.1.1").post(reverse("account_login"), {"login": owner.phone, "password": PASSWORD})
+    response = Client(REMOTE_ADDR="10.1.1.1").post(
+        reverse("account_login"), {"login": owner.phone, "password": PASSWORD}
+    )
     assert response.status_code == 302
