@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from . import roles
-from .phone import clean_phone
 from .models import AuditEvent, Region, RoleKind, StaffRole, User
+from .phone import clean_phone
 from .scoping import scope_audit_events, scope_queryset, scope_users
 
 

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "csp",
     "django_tables2",
     "django_filters",
     "django.contrib.admin",
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "portal.csp.PortalCSPMiddleware",  # outside the page cache: every response gets its own header
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.ChosenLanguageMiddleware",
     "portal.cache.PublicPageCacheMiddleware",
@@ -231,6 +233,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "SAMEORIGIN"
 SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy, enforced (portal.csp: the policy, and the looser one for Wagtail's /admin/).
+from portal.csp import PORTAL_POLICY  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": PORTAL_POLICY}
 SESSION_COOKIE_AGE = 14 * 24 * 3600
 
 # --- Wagtail ------------------------------------------------------------------------------------
