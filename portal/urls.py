@@ -12,7 +12,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from cms.feeds import robots_txt
 
-from . import password_reset, views
+from . import password_reset, views, views_audit
 
 # The Django admin's own login form would bypass allauth's rate limits and MFA.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -21,6 +21,8 @@ app_urls = [
     path("me/", views.me, name="me"),
     path("workbench/", views.WorkbenchView.as_view(), name="workbench"),
     path("regions/<str:code>/children/", views.region_children, name="region-children"),
+    path("audit/exports/", views_audit.export_log, name="export-log"),
+    path("audit/trail/", views_audit.trail_export, name="audit-trail"),
 ]
 
 urlpatterns = [
