@@ -127,3 +127,26 @@ def test_stranger_cannot_lock_the_owner_out(client):
         reverse("account_login"), {"login": owner.phone, "password": PASSWORD}
     )
     assert response.status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_totp_codes_stay_within_the_limit():
+    """allauth's TOTP check (the code's "used" mark and the failed-attempt limit) holds under 20 parallel
+    requests sharing one half-signed-in session: at most five wrong codes are even compared."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    county_officer = UserFactory(phone="13911113333")  # any account with an authenticator app
+    TOTP.activate(county_officer, generate_totp_secret())
+    first = Client()
+    response = first.post(reverse("account_login"), {"login": county_officer.phone, "password": PASSWORD})
+    assert response["Location"] == reverse("mfa_authenticate")
+    cookie = first.cookies["sessionid"].value
+
+    def press(n):
+        c = Client(REMOTE_ADDR=f"10.3.0.{n}")
+        c.cookies["sessionid"] = cookie
+        body = c.post(reverse("mfa_authenticate"), {"code": f"{n:06d}"}).content.decode()
+        return "limited" if "次数过多" in body else "compared"
+
+    outcomes = race(press, range(20))
+    assert outcomes.count("compared") <= 5

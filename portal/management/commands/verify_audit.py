@@ -1,14 +1,16 @@
 """`python manage.py verify_audit`: walk the audit trail's hash chain; name the first broken link."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from portal.audit import verify_chain
 
 PROBLEMS = {
-    "content": "its content does not match its hash (edited)",
-    "link": "it does not follow the event before it (an event was deleted, inserted or edited)",
-    "unsealed": "its hash was removed",
+    "content": gettext_lazy("its content does not match its hash (edited)"),
+    "link": gettext_lazy("it does not follow the event before it (an event was deleted, inserted or edited)"),
+    "unsealed": gettext_lazy("its hash was removed"),
 }
 
 
@@ -22,7 +24,7 @@ class Command(BaseCommand):
                 _("Audit trail broken at event #%(id)s (%(when)s): %(problem)s. %(count)s events before it are intact.")
                 % {
                     "id": broken.pk,
-                    "when": broken.created_at.isoformat(timespec="seconds"),
+                    "when": timezone.localtime(broken.created_at).isoformat(timespec="seconds"),
                     "problem": PROBLEMS[problem],
                     "count": checked,
                 }
