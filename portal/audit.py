@@ -3,7 +3,9 @@
 The trail is tamper-evident: each event carries a keyed hash (HMAC-SHA256, `AUDIT_HASH_KEY`) of its own
 content and of the previous event's hash, so an edited, inserted or deleted row breaks the chain at that
 point (`python manage.py verify_audit` names it). On PostgreSQL a trigger refuses UPDATE and DELETE on the
-table (migration portal 0003). Resident ID numbers and mobile numbers are masked in everything stored.
+table (migration portal 0003). An event is written in the caller's transaction and sealed into the chain
+right after that transaction commits (a short transaction of its own, serialised on PostgreSQL by an
+advisory lock). Resident ID numbers and mobile numbers are masked in everything stored.
 """
 
 import hashlib
@@ -88,26 +90,26 @@ def _lock_chain() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
 
 
-def _chain_tip() -> str:
-    return AuditEvent.objects.exclude(hash="").order_by("-pk").values_list("hash", flat=True).first() or ""
-
-
 def seal_pending() -> int:
-    """Chain the events written after the last sealed one without `record` (bulk_create), in id order.
+    """Chain every event not sealed yet, in id order, after the current end of the chain.
 
-    Only the tail is sealed: an event whose hash was blanked in the middle of the chain stays broken.
-    Call inside a transaction, after `_lock_chain`.
+    Runs in its own short transaction once the writing transaction has committed (`record` registers it
+    with on_commit), so no request holds the chain's lock while it renders; the chain's order is the
+    order of sealing (`seal_seq`), which is also the order `verify_chain` walks.
     """
-    tip = AuditEvent.objects.exclude(hash="").order_by("-pk").values_list("pk", "hash").first()
-    tip_pk, prev_hash = tip if tip else (0, "")
-    pending = list(AuditEvent.objects.filter(hash="", pk__gt=tip_pk).order_by("pk"))
-    for event in pending:
-        event.actor_ref = event.actor_ref or (str(event.actor_id) if event.actor_id else "")
-        event.prev_hash = prev_hash
-        event.hash = prev_hash = event_hash(event, prev_hash)
-        AuditEvent.objects.filter(pk=event.pk, hash="").update(
-            actor_ref=event.actor_ref, prev_hash=event.prev_hash, hash=event.hash
-        )
+    with transaction.atomic():
+        _lock_chain()
+        tip = AuditEvent.objects.filter(seal_seq__isnull=False).order_by("-seal_seq").first()
+        seq, prev_hash = (tip.seal_seq, tip.hash) if tip else (0, "")
+        pending = list(AuditEvent.objects.filter(hash="", seal_seq__isnull=True).order_by("pk"))
+        for event in pending:
+            seq += 1
+            event.actor_ref = event.actor_ref or (str(event.actor_id) if event.actor_id else "")
+            event.prev_hash = prev_hash
+            event.hash = prev_hash = event_hash(event, prev_hash)
+            AuditEvent.objects.filter(pk=event.pk, hash="").update(
+                actor_ref=event.actor_ref, prev_hash=event.prev_hash, hash=event.hash, seal_seq=seq
+            )
     return len(pending)
 
 
@@ -144,28 +146,29 @@ def record(
         user_agent=(request.META.get("HTTP_USER_AGENT", "")[:300] if request else ""),
         path=(mask(request.get_full_path())[:300] if request else ""),
     )
-    with transaction.atomic():
-        _lock_chain()
-        seal_pending()
-        event.prev_hash = _chain_tip()
-        event.hash = event_hash(event, event.prev_hash)
-        event.save()
+    event.save()
+    transaction.on_commit(seal_pending, robust=True)
     return event
 
 
 def verify_chain() -> tuple[int, AuditEvent | None, str]:
-    """Walk the trail in id order. Returns (events checked, first broken event or None, what is wrong)."""
+    """Walk the chain in sealing order. Returns (events checked, first broken event or None, what is wrong).
+
+    Events written but not sealed yet (their transaction has just committed) are not a break.
+    """
     prev_hash = ""
     checked = 0
-    for event in AuditEvent.objects.order_by("pk").iterator(chunk_size=2000):
-        if not event.hash:
-            if AuditEvent.objects.filter(pk__gt=event.pk).exclude(hash="").exists():
-                return checked, event, "unsealed"
-            return checked, None, ""  # a tail written by bulk_create, sealed by the next record()
+    events = AuditEvent.objects.filter(seal_seq__isnull=False).order_by("seal_seq")
+    for event in events.iterator(chunk_size=2000):
+        if event.seal_seq != checked + 1:
+            return checked, event, "link"
         if event.prev_hash != prev_hash:
             return checked, event, "link"
         if not hmac.compare_digest(event.hash, event_hash(event, event.prev_hash)):
             return checked, event, "content"
         prev_hash = event.hash
         checked += 1
+    blanked = AuditEvent.objects.filter(seal_seq__isnull=True).exclude(hash="").order_by("pk").first()
+    if blanked is not None:
+        return checked, blanked, "unsealed"
     return checked, None, ""

@@ -204,6 +204,8 @@ class AuditEvent(models.Model):
     actor_ref = models.CharField(_("actor id"), max_length=20, blank=True, editable=False)
     prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True, editable=False)
     hash = models.CharField(_("hash"), max_length=64, blank=True, editable=False, db_index=True)
+    # Position in the hash chain, given when the event is sealed (after its transaction commits).
+    seal_seq = models.BigIntegerField(_("chain position"), null=True, blank=True, unique=True, editable=False)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
     path = models.CharField(_("path"), max_length=300, blank=True)

@@ -65,6 +65,7 @@ def trail_export(request):
     if not form.is_valid():
         return render(request, "portal/audit_trail.html", {"form": form})
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    audit.seal_pending()  # events whose sealing has not run yet get their hashes first
     tz = timezone.get_current_timezone()
     since = datetime.datetime.combine(start, datetime.time.min, tzinfo=tz)
     until = datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)

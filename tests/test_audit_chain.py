@@ -18,12 +18,17 @@ PHONE = "13812345678"
 
 
 def write(n=3, **kwargs):
-    return [audit.record(AuditAction.VIEW, object_type="t", object_repr=f"event {i}", **kwargs) for i in range(n)]
+    """Events as a request writes them; sealed as their transaction commits (here: explicitly)."""
+    events = [audit.record(AuditAction.VIEW, object_type="t", object_repr=f"event {i}", **kwargs) for i in range(n)]
+    audit.seal_pending()
+    for event in events:
+        event.refresh_from_db()
+    return events
 
 
 def test_each_event_chains_to_the_previous_one():
     events = write(3)
-    assert events[0].prev_hash == "" or events[0].prev_hash
+    assert events[0].prev_hash == "" and events[0].seal_seq == 1
     assert events[1].prev_hash == events[0].hash and events[2].prev_hash == events[1].hash
     assert audit.verify_chain() == (3, None, "")
     call_command("verify_audit")
@@ -53,14 +58,38 @@ def test_verify_audit_names_the_event_after_a_deleted_one():
 def test_bulk_written_events_are_sealed_by_the_next_record():
     write(1)
     AuditEvent.objects.bulk_create([AuditEvent(action=AuditAction.CHANGE, object_repr="bulk")])
-    assert audit.verify_chain()[1] is None  # a pending tail is not a break
+    assert audit.verify_chain() == (1, None, "")  # written, not sealed yet: not a break
     write(1)
     assert audit.verify_chain() == (3, None, "")
+
+
+def test_events_are_sealed_when_the_request_transaction_commits(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        event = audit.record(AuditAction.VIEW, object_repr="in a request")
+        assert AuditEvent.objects.get(pk=event.pk).hash == ""
+    event.refresh_from_db()
+    assert event.hash and event.seal_seq == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_writers_keep_one_chain():
+    """Ten requests writing at once (really at once on PostgreSQL): one unbroken chain, each sealed once."""
+    from tests.races import race
+
+    def press(n):
+        with transaction.atomic():
+            audit.record(AuditAction.VIEW, object_repr=f"parallel {n}")
+        return "ok"
+
+    assert race(press, range(10)) == ["ok"] * 10
+    assert audit.verify_chain() == (10, None, "")
+    assert sorted(AuditEvent.objects.values_list("seal_seq", flat=True)) == list(range(1, 11))
 
 
 def test_deleting_a_user_keeps_the_chain():
     user = UserFactory()
     audit.record(AuditAction.LOGIN, actor=user)
+    audit.seal_pending()
     user.delete()
     assert AuditEvent.objects.get().actor_id is None
     assert audit.verify_chain()[1] is None
@@ -88,6 +117,7 @@ def test_ids_and_phones_are_masked_in_path_query_and_changes():
         object_repr=f"search {PHONE}",
         changes={"query": f"q={ID_NUMBER}&phone={PHONE}", "id_number": [ID_NUMBER.lower(), None]},
     )
+    audit.seal_pending()
     event.refresh_from_db()
     stored = f"{event.path} {event.changes} {event.object_repr}"
     assert ID_NUMBER not in stored and ID_NUMBER.lower() not in stored and PHONE not in stored

@@ -44,11 +44,13 @@ def seal_existing(apps, schema_editor):
 
     AuditEvent = apps.get_model("portal", "AuditEvent")
     prev_hash = ""
-    for event in AuditEvent.objects.using(schema_editor.connection.alias).order_by("pk").iterator():
+    events = AuditEvent.objects.using(schema_editor.connection.alias).order_by("pk")
+    for seq, event in enumerate(events.iterator(), start=1):
         event.actor_ref = str(event.actor_id) if event.actor_id else ""
         event.prev_hash = prev_hash
+        event.seal_seq = seq
         event.hash = prev_hash = event_hash(event, prev_hash)
-        event.save(update_fields=["actor_ref", "prev_hash", "hash"])
+        event.save(update_fields=["actor_ref", "prev_hash", "hash", "seal_seq"])
 
 
 def add_trigger(apps, schema_editor):
