@@ -73,5 +73,13 @@ class AccountAdapter(DefaultAccountAdapter):
             phone, _("Your verification code is %(code)s, valid for 10 minutes. Do not share it.") % {"code": code}
         )
 
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        """Failed sign-ins count per number *and* client address: a stranger who types a named person's
+        number five times wrong locks out only themselves, never the owner signing in from elsewhere.
+        (allauth's per-IP limit of 10 a minute still holds across numbers.)"""
+        from .audit import client_ip
+
+        return f"{super()._get_login_attempts_cache_key(request, **credentials)}:{client_ip(request) or '-'}"
+
     def populate_username(self, request, user) -> None:
         """There is no username: the phone number is the identity."""

@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from . import roles
 from .models import AuditEvent, Region, RoleKind, StaffRole, User
-from .scoping import scope_queryset
+from .phone import clean_phone
+from .scoping import scope_audit_events, scope_queryset, scope_users
 
 
 @admin.register(User)
@@ -22,6 +23,22 @@ class UserAdmin(BaseUserAdmin):
         (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["phone", "real_name", "password1", "password2"]})]
+
+    def get_queryset(self, request):
+        return scope_users(request.user, super().get_queryset(request))
+
+    def get_search_results(self, request, queryset, search_term):
+        """The staff-role form's user picker lists people in the administrator's region; someone new to
+        it (a volunteer becoming a liaison) is found by their full mobile number only, never by browsing."""
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if request.path.endswith("/autocomplete/"):
+            try:
+                phone = clean_phone(search_term)
+            except ValidationError:
+                phone = None
+            if phone:
+                queryset = queryset | User.objects.filter(phone=phone, is_active=True)
+        return queryset, may_have_duplicates
 
 
 @admin.register(Region)
@@ -114,6 +131,9 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["object_repr", "actor__phone", "actor__real_name", "object_id"]
     list_select_related = ["actor"]
     date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return scope_audit_events(request.user, super().get_queryset(request))
 
     def has_add_permission(self, request):
         return False

@@ -1,8 +1,11 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from wagtail.users.apps import WagtailUsersAppConfig
+
 
 class PortalConfig(AppConfig):
+    default = True  # apps.py holds a second config (PortalUsersAppConfig)
     name = "portal"
     verbose_name = _("Portal base")
 
@@ -12,3 +15,17 @@ class PortalConfig(AppConfig):
         from .cache import connect_invalidation
 
         connect_invalidation()
+
+        # Every django-tables2 export (ledger, visits, alerts, pairings, records, volunteers, contracts…)
+        # goes through one exporter that writes formula-looking text as text (portal.exports).
+        from django_tables2.export import ExportMixin
+
+        from .exports import SafeTableExport
+
+        ExportMixin.export_class = SafeTableExport
+
+
+class PortalUsersAppConfig(WagtailUsersAppConfig):
+    """wagtail.users with its user views scoped to the administrator's region (portal.wagtail_users)."""
+
+    user_viewset = "portal.wagtail_users.ScopedUserViewSet"

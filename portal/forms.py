@@ -62,3 +62,21 @@ class PhoneResetConfirmForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
+
+
+class ExportReasonForm(forms.Form):
+    """Why a bulk export of personal data is needed (GB/T 35273 §7); kept in the audit trail."""
+
+    reason = forms.CharField(
+        label=_("Reason for the export"),
+        min_length=4,
+        max_length=200,
+        help_text=_("For example: 2026 annual check of the ledger with the township, as asked by the county."),
+        error_messages={
+            "required": _("Say why you need this export."),
+            "min_length": _("Give a reason of at least %(limit_value)d characters."),
+        },
+    )
+
+    def clean_reason(self):
+        return " ".join(self.cleaned_data["reason"].split())

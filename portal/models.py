@@ -200,6 +200,12 @@ class AuditEvent(models.Model):
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
     changes = models.JSONField(_("fields"), default=dict, blank=True)
+    # The actor's id as written, kept apart from the FK (which a deleted user sets to NULL) for the hash chain.
+    actor_ref = models.CharField(_("actor id"), max_length=20, blank=True, editable=False)
+    prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True, editable=False)
+    hash = models.CharField(_("hash"), max_length=64, blank=True, editable=False, db_index=True)
+    # Position in the hash chain, given when the event is sealed (after its transaction commits).
+    seal_seq = models.BigIntegerField(_("chain position"), null=True, blank=True, unique=True, editable=False)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
     path = models.CharField(_("path"), max_length=300, blank=True)
@@ -213,3 +219,22 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.get_action_display()} {self.object_repr}"
+
+
+class PasswordResetCode(models.Model):
+    """One SMS code for a password reset, kept on the server so that its attempts are counted atomically
+    (a conditional UPDATE), whatever the number of parallel requests sharing the session."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=64)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("password reset code")
+        verbose_name_plural = _("password reset codes")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"

@@ -158,4 +158,34 @@ def scoped_view(*roles: str, write: bool = False):
     return decorator
 
 
+def _admin_prefixes(user) -> list[str] | None:
+    """A region administrator's prefixes; None for everyone (superuser, or an administrator of the province)."""
+    prefixes = scope_prefixes(user, [RoleKind.REGION_ADMIN])
+    if prefixes is None or any(len(p) <= 2 for p in prefixes):
+        return None
+    return prefixes
+
+
+def scope_users(user, queryset: QuerySet) -> QuerySet:
+    """People a region administrator may see in the admin sites: those holding a staff role inside the
+    administrator's region. A province-level administrator (and a superuser) sees everyone; nobody else
+    sees anyone."""
+    prefixes = _admin_prefixes(user)
+    if prefixes is None:
+        return queryset
+    if not prefixes:
+        return queryset.none()
+    roles = scope_queryset(user, StaffRole.objects.all(), region_field="region", roles=[RoleKind.REGION_ADMIN])
+    return queryset.filter(pk__in=roles.values("user_id"))
+
+
+def scope_audit_events(user, queryset: QuerySet) -> QuerySet:
+    """Audit events a region administrator may read: those written by people `scope_users` lets them see."""
+    from .models import User
+
+    if _admin_prefixes(user) is None:
+        return queryset
+    return queryset.filter(actor__in=scope_users(user, User.objects.all()).values("pk"))
+
+
 ALL_ROLES = tuple(RoleKind.values)

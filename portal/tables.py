@@ -2,6 +2,7 @@ import django_tables2 as tables
 
 from django.utils.translation import gettext_lazy as _
 
+from .exports import SafeTableExport
 from .models import Region
 
 
@@ -40,6 +41,7 @@ class AuditedExportMixin:
     """
 
     table_pagination = False
+    export_class = SafeTableExport
     export_object_type = ""
     export_label = ""  # what the rows are, in the audit event: "elders (xlsx, 120)"
 
@@ -47,20 +49,38 @@ class AuditedExportMixin:
         return {}
 
     def render_to_response(self, context, **kwargs):
+        from django.conf import settings
+        from django.shortcuts import render
+
         from . import audit
+        from .forms import ExportReasonForm
         from .models import AuditAction
 
         export_format = self.request.GET.get("format", "xlsx")
         if export_format not in self.export_formats:
             export_format = "xlsx"
         rows = len(context["table"].rows)
+        changes = {"query": self.request.GET.urlencode()[:500], "rows": rows}
+        threshold = settings.EXPORT_REASON_THRESHOLD
+        if rows > threshold:
+            # A bulk export of personal data (GB/T 35273 §7) says why; the reason is kept in the audit trail.
+            form = ExportReasonForm(self.request.GET if "reason" in self.request.GET else None)
+            if not form.is_valid():
+                carried = [(k, v) for k, values in self.request.GET.lists() if k != "reason" for v in values]
+                page = render(
+                    self.request,
+                    "portal/export_reason.html",
+                    {"form": form, "rows": rows, "threshold": threshold, "carried": carried},
+                )
+                return page
+            changes["reason"] = form.cleaned_data["reason"]
         label = self.export_label or self.export_object_type
         audit.record(
             AuditAction.EXPORT,
             request=self.request,
             object_type=self.export_object_type,
             object_repr=f"{label} ({export_format}, {rows})",
-            changes={"query": self.request.GET.urlencode()[:500], "rows": rows},
+            changes=changes,
         )
         response = self.create_export(export_format)
         if export_format == "csv":

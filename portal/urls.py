@@ -15,7 +15,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 from cms.feeds import robots_txt
 from services.care.workbench import WorkbenchView
 
-from . import accounts, password_reset, views
+from . import accounts, password_reset, views, views_audit
 
 # The Django admin's own login form would bypass allauth's rate limits and MFA.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -25,6 +25,8 @@ app_urls = [
     path("me/close/", accounts.close_account, name="account-close"),
     path("workbench/", WorkbenchView.as_view(), name="workbench"),
     path("regions/<str:code>/children/", views.region_children, name="region-children"),
+    path("audit/exports/", views_audit.export_log, name="export-log"),
+    path("audit/trail/", views_audit.trail_export, name="audit-trail"),
 ]
 
 urlpatterns = [

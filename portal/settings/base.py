@@ -25,7 +25,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.sitemaps",
     "wagtail.embeds",
     "wagtail.sites",
-    "wagtail.users",
+    "portal.apps.PortalUsersAppConfig",  # wagtail.users, scoped
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "csp",
     "django_tables2",
     "django_filters",
     "django.contrib.admin",
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "portal.csp.PortalCSPMiddleware",  # outside the page cache: every response gets its own header
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.ChosenLanguageMiddleware",
     "portal.cache.PublicPageCacheMiddleware",
@@ -113,6 +115,12 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Key of the audit trail's hash chain (portal.audit); derived from SECRET_KEY when unset. Never change it
+# without re-sealing: `verify_audit` would report the first event as broken.
+AUDIT_HASH_KEY = env("AUDIT_HASH_KEY", "")
+# Bulk exports of personal data (GB/T 35273 §7): more rows than this ask for a reason, kept in the audit.
+EXPORT_REASON_THRESHOLD = env_int("EXPORT_REASON_THRESHOLD", 500)
+
 # Anonymous visitors' copies of public pages (portal.cache) live in their own cache, so that many page
 # variants never push rate-limit counters out of the in-process "default" cache.
 CACHES["pages"] = (
@@ -172,6 +180,12 @@ SMS_SIGN_NAME = env("SMS_SIGN_NAME", "留守老人关爱")
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
 IDENTITY_HASH_KEY = env("IDENTITY_HASH_KEY", "")
 
+# Key of the audit trail's hash chain (portal.audit); derived from SECRET_KEY when unset. Never change it
+# without re-sealing: `verify_audit` would report the first event as broken.
+AUDIT_HASH_KEY = env("AUDIT_HASH_KEY", "")
+# Bulk exports of personal data (GB/T 35273 §7): more rows than this ask for a reason, kept in the audit.
+EXPORT_REASON_THRESHOLD = env_int("EXPORT_REASON_THRESHOLD", 500)
+
 # Anonymous visitors' copies of public pages are kept this many seconds (portal.cache); 0 turns it off.
 PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 300)
 
@@ -219,6 +233,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "SAMEORIGIN"
 SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy, enforced (portal.csp: the policy, and the looser one for Wagtail's /admin/).
+from portal.csp import PORTAL_POLICY  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": PORTAL_POLICY}
 SESSION_COOKIE_AGE = 14 * 24 * 3600
 
 # --- Wagtail ------------------------------------------------------------------------------------

@@ -60,6 +60,7 @@ def _session_for(user) -> str:
 def open_page(browser, live_server):
     """open_page(path, width='phone', elder=False) -> Playwright page, screenshot saved under bench/out/screens."""
     pages = []
+    violations: list[str] = []
 
     def _open(path: str, *, width: str = "phone", elder: bool = False, name: str | None = None, user=None):
         context = browser.new_context(viewport={"width": WIDTHS[width], "height": 900}, locale="zh-CN")
@@ -70,7 +71,19 @@ def open_page(browser, live_server):
                 [{"name": settings.SESSION_COOKIE_NAME, "value": _session_for(user), "url": live_server.url}]
             )
         page = context.new_page()
+        # Chromium reports every Content-Security-Policy refusal on the console ("Refused to execute
+        # inline script because it violates the following Content Security Policy directive …").
+        page.on(
+            "console",
+            lambda message: (
+                violations.append(f"{path}: {message.text}")
+                if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text
+                else None
+            ),
+        )
         page.goto(live_server.url + path)
+        page.wait_for_load_state("load")
+        assert not violations, violations
         SCREENS.mkdir(parents=True, exist_ok=True)
         label = name or path.strip("/").replace("/", "_") or "home"
         page.screenshot(path=str(SCREENS / f"{label}-{width}{'-elder' if elder else ''}.png"), full_page=True)
@@ -78,5 +91,6 @@ def open_page(browser, live_server):
         return page
 
     yield _open
+    assert not violations, violations  # also those that happened while a test used the page
     for context in pages:
         context.close()
