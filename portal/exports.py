@@ -47,3 +47,13 @@ class SafeTableExport(TableExport):
 
     def table_to_dataset(self, table, exclude_columns, dataset_kwargs=None):
         return safe_dataset(super().table_to_dataset(table, exclude_columns, dataset_kwargs))
+
+
+def safe_workbook(book):
+    """Neutralise every cell of an openpyxl workbook built by hand (numbers and dates pass unchanged)."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.value = safe_cell(cell.value)
+    return book

@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
+from portal.exports import safe_workbook
 from portal.scoping import scope_queryset
 from services.purchasing import rules as purchasing_rules
 from services.purchasing.models import (
@@ -201,5 +202,5 @@ def settlement_xlsx(settlement: Settlement) -> bytes:
             ]
         )
     out = io.BytesIO()
-    book.save(out)
+    safe_workbook(book).save(out)
     return out.getvalue()

@@ -24,6 +24,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal import audit
+from portal.exports import safe_dataset
 from portal.identity import mask_resident_id
 from portal.models import AuditAction, RoleKind
 from portal.scoping import can_write, scope_queryset
@@ -252,7 +253,7 @@ def export_xlsx(data: dict) -> bytes:
         evaluations.append(
             [e.get_rating_display(), e.date.isoformat(), f"{e.organisation.name} {e.recorded_by}", e.comment]
         )
-    book = tablib.Databook([personal, service, training, awards, evaluations])
+    book = tablib.Databook([safe_dataset(d) for d in (personal, service, training, awards, evaluations)])
     return book.export("xlsx")
 
 

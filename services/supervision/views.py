@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
 from portal import audit
+from portal.exports import safe_workbook
 from portal.models import PREFIX_LENGTH, AuditAction, Region, RegionLevel
 from portal.scoping import ScopedViewMixin, in_scope, scoped_view
 from services.ledger.models import PriorityLevel
@@ -453,7 +454,7 @@ def workbook(board: sup.Dashboard) -> bytes:
         ],
     )
     out = io.BytesIO()
-    book.save(out)
+    safe_workbook(book).save(out)
     return out.getvalue()
 
 

@@ -293,9 +293,17 @@ def test_xlsx_export_and_print_page(world, client):
     w = world
     records(w)
     far = make_elder(name="<i>外县</i>老人", village=w.elder.village_id)
+    formula = make_elder(name='=HYPERLINK("http://evil","X")', village=w.elder.village_id)
     uncovered = make_item("心理疏导", category=1)  # no contract line: listed as not billable
     make_record(
         organisation=w.organisation, giver=w.giver, elder=far, item=uncovered, start=local(datetime.date(2026, 10, 6))
+    )
+    make_record(
+        organisation=w.organisation,
+        giver=w.giver,
+        elder=formula,
+        item=uncovered,
+        start=local(datetime.date(2026, 10, 7)),
     )
     settlement = build(w)
     client.force_login(w.admin)
@@ -307,6 +315,8 @@ def test_xlsx_export_and_print_page(world, client):
     assert rows[-1][0] and rows[-1][5] == 60  # the total row
     assert any(row[1] == w.clean.name and row[5] == 60 for row in rows)
     assert [c.value for c in excluded[2]][3] == "<i>外县</i>老人"
+    names = [row[3].value for row in excluded.iter_rows(min_row=3)]
+    assert "'=HYPERLINK(\"http://evil\",\"X\")" in names  # a formula comes out as text, never live
     detail = client.get(settlement.get_absolute_url()).content.decode()
     assert "&lt;i&gt;外县&lt;/i&gt;老人" in detail and "<i>外县</i>" not in detail
     page = client.get(reverse("services:settlement-print", args=[settlement.pk])).content.decode()
