@@ -56,6 +56,7 @@ ROW_UNKNOWN_VILLAGE = _("No village %(value)s in your area.")
 ROW_VILLAGE_OUT_OF_SCOPE = _("Village %(value)s is outside your area.")
 ROW_AMBIGUOUS_VILLAGE = _("More than one village in your area is called %(value)s; use the 行政区划代码 column.")
 ROW_BAD_NUMBER = _("%(value)s is not a whole number.")
+ROW_TOO_LONG = _("%(column)s is longer than %(limit)s characters (it has %(length)s); shorten it in the file.")
 
 
 # --- checking rows ---------------------------------------------------------------------------------
@@ -121,6 +122,11 @@ class VillageResolver:
         return None, spreadsheet.NO_VILLAGE_COLUMN
 
 
+def _too_long(field: str, text: str) -> dict:
+    limit = spreadsheet.TEXT_LIMITS.get(field, 2000)
+    return {"column": spreadsheet.HEADER_LABELS.get(field, field), "limit": limit, "length": len(text)}
+
+
 def _check_row(values: dict, resolver: VillageResolver) -> tuple[dict, list[tuple[str, str]]]:
     """Clean one row; returns (record with plain JSON values, [(column, message)])."""
     errors: list[tuple[str, str]] = []
@@ -132,7 +138,9 @@ def _check_row(values: dict, resolver: VillageResolver) -> tuple[dict, list[tupl
     name = str(values.get("name") or "").strip()
     if not name:
         err("name", ROW_REQUIRED % {"column": spreadsheet.HEADER_LABELS["name"]})
-    record["name"] = name[: spreadsheet.TEXT_LIMITS["name"]]
+    if len(name) > spreadsheet.TEXT_LIMITS["name"]:
+        err("name", ROW_TOO_LONG % _too_long("name", name))
+    record["name"] = name
 
     raw_id = values.get("id_number")
     id_birth = id_sex = None
@@ -189,8 +197,10 @@ def _check_row(values: dict, resolver: VillageResolver) -> tuple[dict, list[tupl
 
     for field in spreadsheet.TEXT_FIELDS:
         text = str(values.get(field) or "").strip()
-        if text:
-            record[field] = text[: spreadsheet.TEXT_LIMITS.get(field, 2000)]
+        if len(text) > spreadsheet.TEXT_LIMITS.get(field, 2000):
+            err(field, ROW_TOO_LONG % _too_long(field, text))
+        elif text:
+            record[field] = text
 
     for field, lookup in spreadsheet.CHOICE_LOOKUP.items():
         text = str(values.get(field) or "").strip()

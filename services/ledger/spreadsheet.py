@@ -29,6 +29,15 @@ MISSING_HEADERS = _(
 )
 NO_VILLAGE_COLUMN = _("The sheet has no 村 (village) or 行政区划代码 column; choose the village the whole file is for.")
 TOO_MANY_ROWS = _("The file has more than %(limit)s rows; split it into smaller files.")
+TOO_MUCH_INSIDE = _(
+    "The workbook unpacks to more than %(limit)s MB, far more than a ledger needs. Copy just the ledger's rows "
+    "into a new workbook and upload that."
+)
+TOO_MANY_COLUMNS = _(
+    "The sheet has something in column %(column)s; a ledger has at most %(limit)s columns. Delete the columns "
+    "after your last one and upload again."
+)
+TEXT_TOO_LONG_IN_FILE = _("A cell holds more than %(limit)s characters; no ledger field is that long.")
 
 # --- columns ---------------------------------------------------------------------------------------
 # Header (as villages write it) → field. Spaces, full-width brackets and a trailing * are ignored.
@@ -90,6 +99,9 @@ BOOL_FIELDS = ("family_doctor_signed", "fire_safety_needed", "smoke_alarm", "spr
 TEXT_FIELDS = ("address", "income_sources", "family_structure", "health", "care_situation", "difficulties")
 TEXT_LIMITS = {"name": 50, "address": 200, "income_sources": 200}
 MAX_ROWS = 50_000
+MAX_COLUMNS = 200
+MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell
+MAX_UNZIPPED = 100 * 1024 * 1024  # a 50,000-row ledger unpacks to ~40 MB
 
 
 def max_bytes() -> int:
@@ -133,13 +145,45 @@ _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}
 
 
 def _column_index(ref: str) -> int:
+    """0-based column of a cell reference such as "C12"; beyond MAX_COLUMNS it stops counting (a hostile
+    "ZZZZZZZZ2" must not make a list of 200 billion cells)."""
     index = 0
     for char in ref:
-        if char.isalpha():
-            index = index * 26 + (ord(char.upper()) - 64)
-        else:
+        if not ("A" <= char.upper() <= "Z"):
             break
+        index = index * 26 + (ord(char.upper()) - 64)
+        if index > MAX_COLUMNS + 1:
+            return MAX_COLUMNS + 1
     return index - 1
+
+
+def _column_name(index: int) -> str:
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
+def _check_archive(archive: zipfile.ZipFile) -> None:
+    """Refuse a zip bomb before unpacking anything: the sizes its directory declares, summed."""
+    unpacked = sum(member.file_size for member in archive.infolist())
+    if unpacked > MAX_UNZIPPED:
+        raise ImportFileError(TOO_MUCH_INSIDE % {"limit": MAX_UNZIPPED // (1024 * 1024)}, code="too_much_inside")
+
+
+def _place(row: list, index: int, value, ref: str = "") -> None:
+    """Put a cell's value at its column; empty cells far to the right are ignored, filled ones refused."""
+    if index >= MAX_COLUMNS:
+        if value in (None, ""):
+            return
+        letters = "".join(c for c in ref[:12] if c.isalpha()).upper() or _column_name(index)
+        raise ImportFileError(TOO_MANY_COLUMNS % {"column": letters, "limit": MAX_COLUMNS}, code="too_wide")
+    if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+        raise ImportFileError(TEXT_TOO_LONG_IN_FILE % {"limit": MAX_CELL_CHARS}, code="cell_too_long")
+    row.extend([None] * (index - len(row)))
+    row.append(value)
 
 
 def _read_xlsx_fast(content: bytes) -> list[list]:
@@ -151,6 +195,7 @@ def _read_xlsx_fast(content: bytes) -> list[list]:
     from xml.etree.ElementTree import iterparse  # noqa: S405 — a zip member of an uploaded workbook; no DTDs in expat
 
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        _check_archive(archive)
         names = set(archive.namelist())
         workbook = archive.read("xl/workbook.xml")
         rels = archive.read("xl/_rels/workbook.xml.rels")
@@ -164,7 +209,8 @@ def _read_xlsx_fast(content: bytes) -> list[list]:
         if "xl/sharedStrings.xml" in names:
             for _event, element in iterparse(archive.open("xl/sharedStrings.xml")):  # noqa: S314
                 if element.tag == f"{_NS}si":
-                    shared.append("".join(t.text or "" for t in element.iter(f"{_NS}t")))
+                    text = "".join(t.text or "" for t in element.iter(f"{_NS}t"))
+                    shared.append(text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS + 1])
                     element.clear()
         rows: list[list] = []
         for _event, element in iterparse(archive.open(path)):  # noqa: S314
@@ -190,9 +236,7 @@ def _read_xlsx_fast(content: bytes) -> list[list]:
                         number = float(text)
                         value = int(number) if number.is_integer() and abs(number) < 1e15 else number
                 ref = cell.get("r")
-                index = _column_index(ref) if ref else len(row)
-                row.extend([None] * (index - len(row)))
-                row.append(value)
+                _place(row, _column_index(ref) if ref else len(row), value, ref or "")
             rows.append(row)
             element.clear()
             if len(rows) > MAX_ROWS + 10:
@@ -203,9 +247,17 @@ def _read_xlsx_fast(content: bytes) -> list[list]:
 def _read_xlsx(content: bytes) -> list[list]:
     try:
         return _read_xlsx_fast(content)
+    except ImportFileError:
+        raise
     except Exception:  # noqa: BLE001,S110 — unusual workbook: let openpyxl read it
         pass
     import openpyxl
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            _check_archive(archive)
+    except zipfile.BadZipFile as exc:
+        raise ImportFileError(NOT_A_SPREADSHEET, code="not_spreadsheet") from exc
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
@@ -214,7 +266,7 @@ def _read_xlsx(content: bytes) -> list[list]:
     try:
         sheet = book.worksheets[0]
         rows = []
-        for row in sheet.iter_rows(values_only=True):
+        for row in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
             rows.append(list(row))
             if len(rows) > MAX_ROWS + 10:
                 break

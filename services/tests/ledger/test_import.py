@@ -1,7 +1,10 @@
 """Import from village spreadsheets: xlsx/csv/GBK, row errors, all-or-nothing, re-import, bad files, scope."""
 
+import contextlib
 import datetime
 import io
+import tracemalloc
+import zipfile
 
 import openpyxl
 import pytest
@@ -316,3 +319,92 @@ def test_command_dry_run_errors_and_import(tmp_path, capsys):
     wrong.write_bytes(b"\x00\x01\x02binary")
     with pytest.raises(CommandError):
         call_command("import_elders", str(wrong), "--region", "640422100000")
+
+
+# --- hostile workbooks: refused with a message, in bounded memory (issue 15 items 5 and 6) ---------------
+
+
+def _raw_xlsx(sheet_rows_xml: str, shared: list[str] | None = None) -> bytes:
+    """A minimal workbook written by hand, as an attacker would: rows given as XML, optional shared strings."""
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel_ns = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+        )
+        archive.writestr(
+            "xl/workbook.xml",
+            f'<workbook {ns} {rel_ns}><sheets><sheet name="台账" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Target="worksheets/sheet1.xml"/></Relationships>',
+        )
+        if shared is not None:
+            items = "".join(f"<si><t>{text}</t></si>" for text in shared)
+            archive.writestr("xl/sharedStrings.xml", f"<sst {ns}>{items}</sst>")
+        archive.writestr(
+            "xl/worksheets/sheet1.xml", f"<worksheet {ns}><sheetData>{sheet_rows_xml}</sheetData></worksheet>"
+        )
+    return buffer.getvalue()
+
+
+HEADER_ROW = (
+    '<row r="1"><c r="A1" t="inlineStr"><is><t>姓名</t></is></c><c r="B1" t="inlineStr"><is><t>身份证号</t></is></c>'
+    '<c r="C1" t="inlineStr"><is><t>村</t></is></c></row>'
+)
+
+
+def _peak_mb(func) -> float:
+    tracemalloc.start()
+    with contextlib.suppress(spreadsheet.ImportFileError):
+        func()
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def test_cells_far_to_the_right_are_refused_in_bounded_memory(lclient):
+    """40,000 rows each with a cell in column XFD (a 200 KB file that once took 3 GB)."""
+    rows = "".join(f'<row r="{n}"><c r="XFD{n}" t="inlineStr"><is><t>x</t></is></c></row>' for n in range(2, 40_002))
+    content = _raw_xlsx(HEADER_ROW + rows)
+    assert len(content) < 1024 * 1024
+    peak = _peak_mb(lambda: spreadsheet.parse_file(content=content, filename="wide.xlsx"))
+    assert peak < 200, f"{peak:.0f} MB"
+    response = _upload(lclient, content, name="wide.xlsx")
+    assert response.status_code == 400 and response.context["form"].has_error("file", code="too_wide")
+    assert "XFD" in str(response.context["form"].errors["file"])
+    assert not ImportJob.objects.exists() and not Elder.objects.exists()
+
+
+def test_an_absurd_cell_reference_is_a_message_not_a_server_error(lclient):
+    content = _raw_xlsx(HEADER_ROW + '<row r="2"><c r="ZZZZZZZZ2" t="inlineStr"><is><t>马兰</t></is></c></row>')
+    response = _upload(lclient, content, name="odd.xlsx")
+    assert response.status_code == 400 and response.context["form"].has_error("file", code="too_wide")
+    assert not ImportJob.objects.exists()
+
+
+def test_a_workbook_that_unpacks_to_hundreds_of_megabytes_is_refused_unread(lclient):
+    """A 1.5 MB workbook of huge shared strings (it once took 1.7 GB): its directory gives it away."""
+    content = _raw_xlsx(HEADER_ROW, shared=["留" * 20_000_000, "守" * 20_000_000, "老" * 20_000_000])
+    assert len(content) < 2 * 1024 * 1024
+    peak = _peak_mb(lambda: spreadsheet.parse_file(content=content, filename="strings.xlsx"))
+    assert peak < 200, f"{peak:.0f} MB"
+    response = _upload(lclient, content, name="strings.xlsx")
+    assert response.status_code == 400 and response.context["form"].has_error("file", code="too_much_inside")
+    assert not ImportJob.objects.exists()
+
+
+def test_a_name_too_long_is_a_row_error_not_silently_cut(lclient):
+    content = xlsx_bytes([_row(1, name="马" * 70_000), _row(2)])
+    response = _upload(lclient, content)
+    job = ImportJob.objects.get()
+    assert job.status != ImportStatus.DONE
+    assert job.status == ImportStatus.INVALID
+    assert [(e["row"], e["column"]) for e in job.errors] == [(3, "姓名")]  # row 3: under the title and header
+    assert "50" in job.errors[0]["message"]
+    assert not Elder.objects.exists()
+    assert response.status_code in (200, 302)
