@@ -24,6 +24,7 @@ from portal import audit
 from portal.models import AuditAction, RoleKind
 from portal.scoping import ScopedViewMixin, scope_queryset
 from portal.scoping import no_store as _no_store
+from portal.tables import ReasonedExportMixin
 from volunteers import activities as acts
 from volunteers import organisations as orgs
 from volunteers import profiles
@@ -293,8 +294,11 @@ def organisation_join(request, pk: int):
 
 
 @method_decorator(login_required, name="dispatch")
-class MemberListView(ExportMixin, SingleTableMixin, FilterView):
+class MemberListView(ReasonedExportMixin, ExportMixin, SingleTableMixin, FilterView):
     """An organisation admin's list of members with their phone numbers (personal data: audited, no-store)."""
+
+    export_object_type = "volunteers.membership"
+    export_label = "members"
 
     model = Membership
     table_class = MemberTable
@@ -325,12 +329,6 @@ class MemberListView(ExportMixin, SingleTableMixin, FilterView):
         if self.request.GET.get(self.export_trigger_param):
             return MemberExportTable
         return super().get_table_class()
-
-    def create_export(self, export_format):
-        audit.record(
-            AuditAction.EXPORT, request=self.request, obj=self.organisation, changes={"members": export_format}
-        )
-        return super().create_export(export_format)
 
     def get(self, request, *args, **kwargs):
         if not request.GET.get(self.export_trigger_param):

@@ -23,6 +23,7 @@ from portal import audit
 from portal.models import AuditAction, RoleKind
 from portal.phone import mask_phone
 from portal.scoping import ScopedViewMixin, can_write, in_scope, scoped_view
+from portal.tables import ReasonedExportMixin
 from services.care import alerts as alert_ops
 from services.care import visits as visit_ops
 from services.care.forms import AlertRaiseForm, AlertReportForm, AlertStepForm, FollowUpDoneForm, VisitForm
@@ -135,8 +136,11 @@ def followup_done(request, pk: int):
 
 
 @method_decorator(transaction.non_atomic_requests, name="dispatch")  # read-only: no savepoints
-class VisitsDueView(ScopedViewMixin, ExportMixin, SingleTableMixin, FilterView):
+class VisitsDueView(ScopedViewMixin, ReasonedExportMixin, ExportMixin, SingleTableMixin, FilterView):
     """Who must be seen this week, who is overdue and by how long, with open follow-ups."""
+
+    export_object_type = "services.elder"
+    export_label = "visits due"
 
     table_class = DueTable
     filterset_class = DueFilter
@@ -159,16 +163,6 @@ class VisitsDueView(ScopedViewMixin, ExportMixin, SingleTableMixin, FilterView):
             return DueExportTable
         return DueTable
 
-    def create_export(self, export_format):
-        audit.record(
-            AuditAction.EXPORT,
-            request=self.request,
-            object_type="services.elder",
-            object_repr=f"visits due ({export_format})",
-            changes={"query": self.request.GET.urlencode()},
-        )
-        return super().create_export(export_format)
-
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         table = context["table"]
@@ -182,7 +176,9 @@ class VisitsDueView(ScopedViewMixin, ExportMixin, SingleTableMixin, FilterView):
 
 
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
-class AlertListView(ScopedViewMixin, ExportMixin, SingleTableMixin, FilterView):
+class AlertListView(ScopedViewMixin, ReasonedExportMixin, ExportMixin, SingleTableMixin, FilterView):
+    export_object_type = "services.alert"
+    export_label = "alerts"
     table_class = AlertTable
     filterset_class = AlertFilter
     template_name = "services/care/alert_list.html"
@@ -200,16 +196,6 @@ class AlertListView(ScopedViewMixin, ExportMixin, SingleTableMixin, FilterView):
         if self.request.GET.get(self.export_trigger_param):
             return AlertExportTable
         return AlertTable
-
-    def create_export(self, export_format):
-        audit.record(
-            AuditAction.EXPORT,
-            request=self.request,
-            object_type="services.alert",
-            object_repr=f"alerts ({export_format})",
-            changes={"query": self.request.GET.urlencode()},
-        )
-        return super().create_export(export_format)
 
 
 STEP_LABELS = {

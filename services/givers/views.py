@@ -16,6 +16,7 @@ from portal.models import AuditAction
 from portal.phone import mask_phone
 from portal.scoping import ScopedViewMixin, scoped_view, staff_roles
 from portal.scoping import no_store as _no_store
+from portal.tables import ReasonedExportMixin
 from services.givers.selectors import giver_pairings_for_staff, giver_service_hours, profiles_for_staff
 from services.pairing.views import giver_elders
 from services.records.models import hours_display
@@ -48,8 +49,13 @@ def me(request):
 # --- the staff's list of givers -------------------------------------------------------------------
 
 
-class VolunteerStaffListView(SealedSearchMixin, ScopedViewMixin, ExportMixin, SingleTableMixin, FilterView):
+class VolunteerStaffListView(
+    SealedSearchMixin, ScopedViewMixin, ReasonedExportMixin, ExportMixin, SingleTableMixin, FilterView
+):
     """Giver profiles in the staff member's area (by home village): filter, sort, export; audited, no-store."""
+
+    export_object_type = "volunteers.volunteerprofile"
+    export_label = "volunteers"
 
     allowed_roles = profiles.STAFF_LIST_ROLES
     model = VolunteerProfile
@@ -77,19 +83,6 @@ class VolunteerStaffListView(SealedSearchMixin, ScopedViewMixin, ExportMixin, Si
                 changes={"query": request.GET.urlencode()[:500]},
             )
         return super().get(request, *args, **kwargs)
-
-    def create_export(self, export_format):
-        audit.record(
-            AuditAction.EXPORT,
-            request=self.request,
-            object_type="volunteers.volunteerprofile",
-            object_repr=f"volunteers ({export_format})",
-            changes={"query": self.request.GET.urlencode()[:500]},
-        )
-        response = super().create_export(export_format)
-        if export_format == "csv":  # a BOM so that Excel opens the Chinese text correctly
-            response.content = "\ufeff".encode() + response.content
-        return response
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from portal import audit
 from portal.models import AuditAction, Region
 from portal.scoping import is_staff_user
+from portal.tables import ReasonedExportMixin
 from services.records import actions as record_actions
 from services.records import certificates as certs
 from services.records import family_confirm
@@ -155,8 +156,11 @@ def _initial(record: ServiceRecord) -> dict:
 
 
 @method_decorator(login_required, name="dispatch")
-class RecordListView(ExportMixin, SingleTableMixin, FilterView):
+class RecordListView(ReasonedExportMixin, ExportMixin, SingleTableMixin, FilterView):
     """Records the user may see (own, organisations they run, villages in scope); bulk confirm; export."""
+
+    export_object_type = "services.servicerecord"
+    export_label = "service records"
 
     model = ServiceRecord
     table_class = RecordTable
@@ -198,16 +202,6 @@ class RecordListView(ExportMixin, SingleTableMixin, FilterView):
                 .values_list("pk", flat=True)
             )
         return table
-
-    def create_export(self, export_format):
-        audit.record(
-            AuditAction.EXPORT,
-            request=self.request,
-            object_type="services.servicerecord",
-            object_repr="service records",
-            changes={"format": export_format, "filter": self.request.GET.urlencode()[:200]},
-        )
-        return super().create_export(export_format)
 
     def get(self, request, *args, **kwargs):
         if not request.GET.get(self.export_trigger_param):
