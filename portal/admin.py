@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from . import roles
-from .models import AuditEvent, Region, RoleKind, StaffRole, User
+from .models import AuditEvent, Region, RoleKind, SmsMessage, StaffRole, User
 from .scoping import scope_queryset
 
 
@@ -114,6 +114,29 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["object_repr", "actor__phone", "actor__real_name", "object_id"]
     list_select_related = ["actor"]
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SmsMessage)
+class SmsMessageAdmin(admin.ModelAdmin):
+    """Delivery of text messages in the admin's region: masked numbers, never the text."""
+
+    list_display = ["created_at", "phone_masked", "template", "status", "attempts", "sent_at", "provider_answer"]
+    list_filter = ["status", "template"]
+    fields = list_display + ["region", "next_attempt_at"]
+    readonly_fields = fields
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return scope_queryset(request.user, super().get_queryset(request), region_field="region")
 
     def has_add_permission(self, request):
         return False

@@ -20,6 +20,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 app_urls = [
     path("me/", views.me, name="me"),
     path("workbench/", views.WorkbenchView.as_view(), name="workbench"),
+    path("sms/", views.SmsOutboxView.as_view(), name="sms-outbox"),
     path("regions/<str:code>/children/", views.region_children, name="region-children"),
 ]
 

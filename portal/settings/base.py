@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "django_tables2",
     "django_filters",
+    "django_tasks",
+    "django_tasks_db",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -102,14 +104,23 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
+    # Redis down must not take the site down: django-redis logs and ignores cache errors (a miss on get,
+    # nothing on set) and gives up quickly; sessions live in the database with Redis as a read-through copy.
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": float(env("REDIS_CONNECT_TIMEOUT", "0.5")),
+                "SOCKET_TIMEOUT": float(env("REDIS_TIMEOUT", "0.5")),
+            },
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    DJANGO_REDIS_LOGGER = "portal.cache"
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -124,6 +135,16 @@ CACHES["pages"] = (
         "OPTIONS": {"MAX_ENTRIES": 2000},
     }
 )
+
+# --- background work (portal.tasks): Django's tasks API, a durable queue in the database ----------
+# `manage.py db_worker` runs the tasks (any number of processes); `manage.py run_scheduler` (one process)
+# enqueues the periodic ones listed in portal/schedule.py. Tests use the immediate backend.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
 
 AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
@@ -165,6 +186,13 @@ MFA_TOTP_ISSUER = "留守老人关爱服务门户"
 # class with `send(phone, message)` for a real provider (its own settings read from the environment).
 SMS_SENDER = env("SMS_SENDER", "portal.sms.LogSender")
 SMS_SIGN_NAME = env("SMS_SIGN_NAME", "留守老人关爱")
+# The outbox (portal.SmsMessage, portal.sms): a message failing with a temporary error is tried again
+# after SMS_RETRY_BASE_SECONDS, doubling each time, at most SMS_MAX_ATTEMPTS times; one phone receives
+# at most SMS_DAILY_CAP_PER_PHONE messages a day (the rest are marked failed, never sent).
+SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 5)
+SMS_RETRY_BASE_SECONDS = env_int("SMS_RETRY_BASE_SECONDS", 30)
+SMS_DAILY_CAP_PER_PHONE = env_int("SMS_DAILY_CAP_PER_PHONE", 20)
+SMS_TIMEOUT_SECONDS = env_int("SMS_TIMEOUT_SECONDS", 10)
 
 # Resident ID numbers and similar identifiers are encrypted at rest (portal.identity). Keys are
 # comma-separated Fernet keys; the first encrypts, all decrypt (rotation). A keyed hash allows lookup.
@@ -197,7 +225,7 @@ STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
 ]
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATIC_URL = "/static/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "/media/"
