@@ -104,37 +104,46 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
-    # Redis down must not take the site down: django-redis logs and ignores cache errors (a miss on get,
-    # nothing on set) and gives up quickly; sessions live in the database with Redis as a read-through copy.
-    CACHES = {
-        "default": {
+    # Redis down must not take the site down (portal.cache_backends.ResilientCache): a failing call is logged
+    # and answered by a fallback for REDIS_RETRY_AFTER seconds. "default" (allauth's rate limits, the rest)
+    # falls back to an in-process cache, so limits keep counting; public pages are then served uncached and
+    # sessions read from the database (cached_db). Every Redis call gives up after REDIS_TIMEOUT seconds.
+    def _resilient(key_prefix: str = "", fallback: str = "django.core.cache.backends.locmem.LocMemCache"):
+        primary = {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
+            "KEY_PREFIX": key_prefix,
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "IGNORE_EXCEPTIONS": True,
                 "SOCKET_CONNECT_TIMEOUT": float(env("REDIS_CONNECT_TIMEOUT", "0.5")),
                 "SOCKET_TIMEOUT": float(env("REDIS_TIMEOUT", "0.5")),
             },
         }
-    }
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
-    DJANGO_REDIS_LOGGER = "portal.cache"
+        return {
+            "BACKEND": "portal.cache_backends.ResilientCache",
+            "OPTIONS": {
+                "PRIMARY": primary,
+                "FALLBACK": {"BACKEND": fallback},
+                "RETRY_AFTER": env_int("REDIS_RETRY_AFTER", 5),
+            },
+        }
+
+    _dummy = "django.core.cache.backends.dummy.DummyCache"
+    CACHES = {"default": _resilient(), "pages": _resilient("pages", _dummy), "sessions": _resilient("sessions", _dummy)}
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_CACHE_ALIAS = "sessions"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    SESSION_ENGINE = "django.contrib.sessions.backends.db"
-# Anonymous visitors' copies of public pages (portal.cache) live in their own cache, so that many page
-# variants never push rate-limit counters out of the in-process "default" cache.
-CACHES["pages"] = (
-    {**CACHES["default"], "KEY_PREFIX": "pages"}
-    if REDIS_URL
-    else {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "pages",
-        "OPTIONS": {"MAX_ENTRIES": 2000},
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Anonymous visitors' copies of public pages (portal.cache) live in their own cache, so that many
+        # page variants never push rate-limit counters out of the in-process "default" cache.
+        "pages": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "pages",
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        },
     }
-)
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- background work (portal.tasks): Django's tasks API, a durable queue in the database ----------
 # `manage.py db_worker` runs the tasks (any number of processes); `manage.py run_scheduler` (one process)
