@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from . import audit
 from .forms import PhoneResetConfirmForm, PhoneResetRequestForm
 from .models import AuditAction, User
-from .sms import send_sms
+from .sms_templates import send_template
 
 SESSION_KEY = "portal_password_reset"
 CODE_TTL_SECONDS = 10 * 60
@@ -57,7 +57,7 @@ def request_code(request):
                 "expires": time.time() + CODE_TTL_SECONDS,
                 "attempts": 0,
             }
-            send_sms(phone, _("Your password reset code is %(code)s, valid for 10 minutes.") % {"code": code})
+            send_template(phone, "password_reset", code=code)
             messages.info(request, _("A code has been sent to your phone by SMS."))
             return redirect("account_reset_password_code")
     return render(request, "account/password_reset_phone.html", {"form": form})

@@ -201,7 +201,7 @@ SMS_SIGN_NAME = env("SMS_SIGN_NAME", "留守老人关爱")
 SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 5)
 SMS_RETRY_BASE_SECONDS = env_int("SMS_RETRY_BASE_SECONDS", 30)
 SMS_DAILY_CAP_PER_PHONE = env_int("SMS_DAILY_CAP_PER_PHONE", 20)
-SMS_TIMEOUT_SECONDS = env_int("SMS_TIMEOUT_SECONDS", 10)
+SMS_TIMEOUT_SECONDS = float(env("SMS_TIMEOUT_SECONDS", "10"))
 
 # Resident ID numbers and similar identifiers are encrypted at rest (portal.identity). Keys are
 # comma-separated Fernet keys; the first encrypts, all decrypt (rotation). A keyed hash allows lookup.
