@@ -26,7 +26,6 @@ import datetime
 import hashlib
 import hmac
 import json
-import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -60,7 +59,7 @@ def _post(url: str, data: bytes, headers: dict) -> tuple[int, dict]:
             status, raw = response.status, response.read()
     except urllib.error.HTTPError as exc:
         status, raw = exc.code, exc.read()
-    except (TimeoutError, socket.timeout, urllib.error.URLError, ConnectionError) as exc:
+    except (TimeoutError, urllib.error.URLError, ConnectionError) as exc:
         raise SmsTemporaryError(f"no answer: {exc}") from exc
     if status >= 500:
         raise SmsTemporaryError(f"HTTP {status}: {raw[:200]!r}")
