@@ -24,8 +24,12 @@ def main() -> int:
     )
     os.environ.clear()
     os.environ.update(env)
-    for step in (["migrate", "--noinput"], ["load_regions"], ["seed_demo"], ["collectstatic", "--noinput", "-v0"]):
+    for step in (["migrate", "--noinput"], ["load_regions"], ["collectstatic", "--noinput", "-v0"]):
         subprocess.run([py, "manage.py", *step], check=True, cwd=ROOT)
+    # Demo accounts and pages: seed_demo refuses production settings, so the development settings run it
+    # on the same database with the same keys.
+    dev = {**env, "DJANGO_SETTINGS_MODULE": "portal.settings.dev"}
+    subprocess.run([py, "manage.py", "seed_demo"], check=True, cwd=ROOT, env=dev)
     gunicorn = f"{py} -m gunicorn portal.wsgi -w {os.environ.get('WEB_WORKERS', '2')} -b {host} --access-logfile -"
     print(f"Serving http://{host}/ with production settings; Ctrl-C stops the web server, worker and scheduler.")
     return supervise([gunicorn, f"{py} manage.py db_worker --queue-name *", f"{py} manage.py run_scheduler"])

@@ -5,9 +5,9 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
 import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -79,8 +79,8 @@ class FakeProvider(BaseHTTPRequestHandler):
 @pytest.fixture
 def provider(settings, monkeypatch):
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeProvider)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    pool = ThreadPoolExecutor(max_workers=1)
+    pool.submit(server.serve_forever)
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     FakeProvider.received = []
     FakeProvider.mode = "ok"
@@ -110,6 +110,7 @@ def provider(settings, monkeypatch):
     sms._sender.cache_clear()
     server.shutdown()
     server.server_close()
+    pool.shutdown()
 
 
 @pytest.mark.parametrize("flavour", ["aliyun", "tencent"])
