@@ -28,7 +28,7 @@ demo: migrate ## Load regions and the demo accounts and content
 	$(PY) manage.py seed_demo
 
 run: demo ## Install, migrate, load regions and demo data, serve on 127.0.0.1:8000 with the task worker
-	$(PY) -m scripts.supervise "$(PY) manage.py runserver $(HOST)" "$(PY) manage.py db_worker --queue-name *" \
+	$(PY) -m scripts.supervise "$(PY) manage.py runserver $(HOST)" "$(PY) manage.py run_worker --queue-name *" \
 		"$(PY) manage.py run_scheduler"
 
 serve: install ## Production-like stack on 127.0.0.1:8000: collectstatic, gunicorn, task worker, scheduler

@@ -55,6 +55,8 @@ class ResilientCache(BaseCache):
         if self.primary_up:
             try:
                 return getattr(self.primary, method)(*args, **kwargs)
+            except (ValueError, TypeError):
+                raise  # an answer, not an outage (incr of a missing key, a value that cannot be pickled)
             except Exception as exc:
                 with self._lock:
                     if self.primary_up:

@@ -1,6 +1,6 @@
 """The periodic schedule, in code: what `manage.py run_scheduler` enqueues and when (Asia/Shanghai).
 
-Each entry only enqueues a task; the workers (`manage.py db_worker`) run it. Run exactly one scheduler
+Each entry only enqueues a task; the workers (`manage.py run_worker`) run it. Run exactly one scheduler
 process (a second one would enqueue everything twice; the jobs are idempotent, so that costs work, not
 double messages). Cron syntax: minute hour day month day-of-week.
 """
@@ -47,6 +47,13 @@ SCHEDULE: list[Entry] = [
         "Weekly SMS to each village liaison: visits due and overdue.",
     ),
     Entry("sms-retry", "* * * * *", "portal.tasks.retry_due_sms", (), "Outbox messages due for another attempt."),
+    Entry(
+        "requeue-stale-tasks",
+        "*/5 * * * *",
+        "portal.tasks.requeue_stale_tasks",
+        (),
+        "Tasks whose worker died mid-way run again (TASKS_REQUEUE_AFTER).",
+    ),
     Entry("prune-tasks", "30 3 * * *", "portal.tasks.prune_finished_tasks", (), "Forget old finished task results."),
 ]
 

@@ -15,7 +15,6 @@ kills mid pairing run and mid import belong there once those jobs run on the tas
 """
 
 import contextlib
-import http.cookiejar
 import os
 import re
 import shutil
@@ -147,7 +146,7 @@ class Stack:
             stderr=log,
         )
         self.processes["worker"] = subprocess.Popen(
-            [sys.executable, "manage.py", "db_worker", "--queue-name", "*", "--interval", "0.2"],
+            [sys.executable, "manage.py", "run_worker", "--queue-name", "*", "--interval", "0.2"],
             cwd=ROOT,
             env=self.env,
             stdout=log,
@@ -231,15 +230,14 @@ class Event:
 
 
 def client_loop(number: int, deadline: float, events: list) -> None:
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect())
+    opener = urllib.request.build_opener(NoRedirect())
     n = 0
     while time.monotonic() < deadline:
         n += 1
         started = time.monotonic()
         if n % WRITE_SHARE == 0:
             marker = f"faults-{os.getpid()}-{number}-{n}"
-            ok, detail = write(opener, jar, number, n, marker)
+            ok, detail = write(opener, number, n, marker)
             events.append(Event(started, "write", ok, detail, marker))
         else:
             path = READ_PATHS[n % len(READ_PATHS)]
@@ -250,7 +248,7 @@ def client_loop(number: int, deadline: float, events: list) -> None:
             except urllib.error.HTTPError as exc:
                 events.append(Event(started, "read", False, f"{path} {exc.code}"))
             except Exception as exc:
-                events.append(Event(started, "read", False, f"{path} {exc}"))
+                events.append(Event(started, "read", False, f"{path} {type(exc).__name__}: {exc}"))
         time.sleep(0.02)
 
 
@@ -259,11 +257,20 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def write(opener, jar, number: int, n: int, marker: str) -> tuple[bool, str]:
-    """A public concern report; acknowledged = the redirect to the thank-you page."""
+def write(opener, number: int, n: int, marker: str) -> tuple[bool, str]:
+    """A public concern report; acknowledged = the redirect to the thank-you page. The CSRF cookie is
+    Secure in production, which a cookie jar keeps off plain HTTP: it is carried by hand."""
     try:
         with opener.open(f"{BASE}/services/report/", timeout=REQUEST_TIMEOUT) as response:
             page = response.read().decode()
+            cookie = next(
+                (
+                    c.split(";", 1)[0]
+                    for c in response.headers.get_all("Set-Cookie") or []
+                    if c.startswith("csrftoken=")
+                ),
+                "",
+            )
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
         data = urllib.parse.urlencode(
             {
@@ -282,6 +289,7 @@ def write(opener, jar, number: int, n: int, marker: str) -> tuple[bool, str]:
             headers={
                 "X-Forwarded-For": f"10.{number}.{n // 250 % 250}.{n % 250 + 1}",
                 "Referer": f"{BASE}/services/report/",
+                "Cookie": cookie,
             },
         )
         try:
@@ -294,7 +302,7 @@ def write(opener, jar, number: int, n: int, marker: str) -> tuple[bool, str]:
     except urllib.error.HTTPError as exc:
         return False, f"GET {exc.code}"
     except Exception as exc:
-        return False, str(exc)
+        return False, f"{type(exc).__name__}: {exc}"
 
 
 # --- the report ------------------------------------------------------------------------------------
@@ -306,7 +314,7 @@ def report(stack: Stack, events: list, windows: list, start: float) -> bool:
         row[0].split(" ", 1)[1]
         for row in stack.sql("SELECT description FROM services_alert WHERE description LIKE '故障演练 faults-%%'")
     }
-    jobs = stack.sql("SELECT finished_at, status FROM django_tasks_db_dbtaskresult")
+    jobs = stack.sql("SELECT finished_at, status FROM django_tasks_database_dbtaskresult")
     wall0 = time.time() - (time.monotonic() - start)
     print(f"\n{len(events)} requests by {CLIENTS} clients in {SECONDS:.0f} s")
     for scenario, began, repaired, until in windows:

@@ -32,7 +32,7 @@ def main() -> int:
     subprocess.run([py, "manage.py", "seed_demo"], check=True, cwd=ROOT, env=dev)
     gunicorn = f"{py} -m gunicorn portal.wsgi -w {os.environ.get('WEB_WORKERS', '2')} -b {host} --access-logfile -"
     print(f"Serving http://{host}/ with production settings; Ctrl-C stops the web server, worker and scheduler.")
-    return supervise([gunicorn, f"{py} manage.py db_worker --queue-name *", f"{py} manage.py run_scheduler"])
+    return supervise([gunicorn, f"{py} manage.py run_worker --queue-name *", f"{py} manage.py run_scheduler"])
 
 
 if __name__ == "__main__":

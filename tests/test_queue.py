@@ -253,10 +253,68 @@ def test_readme_lists_no_cron_lines():
 
     readme = Path(__file__).resolve().parent.parent.joinpath("README.md").read_text()
     assert "cron" not in readme.lower()
-    for process in ("db_worker", "run_scheduler", "gunicorn"):
+    for process in ("run_worker", "run_scheduler", "gunicorn"):
         assert process in readme
 
 
 def test_outbox_sender_is_what_the_tests_read():
     OutboxSender().send("1", "x")
     assert OutboxSender.outbox[-1] == ("1", "x")
+
+
+@override_settings(TASKS=DB_TASKS, SMS_ENQUEUE_AT_ONCE=False)
+def test_a_task_whose_worker_died_is_run_again_without_a_second_message(outbox):
+    from django_tasks_db.models import DBTaskResult
+
+    from portal.tasks import requeue_stale_tasks
+
+    row = send_sms("13812345678", "断了又续")
+    task = DBTaskResult.objects.get()
+    # A worker claimed it and was killed before finishing (the message itself was not sent yet).
+    DBTaskResult.objects.filter(pk=task.pk).update(
+        status="RUNNING", started_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    assert requeue_stale_tasks.call() == 1
+    call_command("db_worker", batch=True, interval=0, no_startup_delay=True, stdout=io.StringIO())
+    assert outbox == [("13812345678", "【留守老人关爱】断了又续")]
+    # Killed after sending: run again, it sends nothing.
+    DBTaskResult.objects.filter(pk=task.pk).update(
+        status="RUNNING", started_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    assert requeue_stale_tasks.call() == 1
+    call_command("db_worker", batch=True, interval=0, no_startup_delay=True, stdout=io.StringIO())
+    assert len(outbox) == 1
+    row.refresh_from_db()
+    assert row.status == SmsStatus.SENT
+
+
+@override_settings(TASKS=DB_TASKS)
+def test_a_recent_running_task_is_left_alone():
+    from django_tasks_db.models import DBTaskResult
+
+    from portal.tasks import requeue_stale_tasks, retry_due_sms
+
+    retry_due_sms.enqueue()
+    DBTaskResult.objects.update(status="RUNNING", started_at=timezone.now())
+    assert requeue_stale_tasks.call() == 0
+
+
+def test_the_worker_carries_on_after_a_database_error(monkeypatch):
+    from django_tasks_db.management.commands import db_worker
+
+    from django.db import OperationalError
+
+    from portal.management.commands import run_worker
+
+    runs = []
+
+    def run(self):
+        runs.append(self)
+        if len(runs) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(db_worker.Worker, "run", run)
+    monkeypatch.setattr(run_worker, "PAUSE_SECONDS", 0)
+    with override_settings(TASKS=DB_TASKS):
+        call_command("run_worker", batch=True, interval=0, no_startup_delay=True, stdout=io.StringIO())
+    assert len(runs) == 2

@@ -130,3 +130,16 @@ def test_production_settings_reuse_connections_and_survive_redis():
         "django.contrib.sessions.backends.cached_db",
         "portal.cache_backends.ResilientCache",
     ]
+
+
+def test_an_answer_from_redis_is_not_taken_for_an_outage(redis_down, monkeypatch):
+    cache = caches["default"]
+    cache._down_until = 0
+
+    def missing(*args, **kwargs):
+        raise ValueError("Key 'k' not found")
+
+    monkeypatch.setattr(cache.primary, "incr", missing)
+    with pytest.raises(ValueError):
+        cache.incr("k")
+    assert cache.primary_up

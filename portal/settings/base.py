@@ -146,13 +146,20 @@ else:
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- background work (portal.tasks): Django's tasks API, a durable queue in the database ----------
-# `manage.py db_worker` runs the tasks (any number of processes); `manage.py run_scheduler` (one process)
+# `manage.py run_worker` runs the tasks (any number of processes); `manage.py run_scheduler` (one process)
 # enqueues the periodic ones listed in portal/schedule.py. Tests use the immediate backend.
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
         "QUEUES": ["default"],
     }
+}
+# Idempotent tasks put back in the queue when they have been "running" longer than this many seconds (their
+# worker was killed): portal.tasks.requeue_stale_tasks, every 5 minutes. A pairing run or an import joins
+# this list once its task is idempotent.
+TASKS_REQUEUE_AFTER = {
+    "portal.tasks.deliver_sms": 600,
+    "portal.tasks.run_command": 3600,
 }
 
 AUTH_USER_MODEL = "portal.User"
