@@ -222,7 +222,7 @@ SCENARIOS: list[Scenario] = [
 
 @dataclass
 class Event:
-    at: float
+    at: float  # when the answer (or the failure) came: a request is counted in the fault it ended in
     kind: str  # read or write
     ok: bool
     detail: str = ""
@@ -234,21 +234,20 @@ def client_loop(number: int, deadline: float, events: list) -> None:
     n = 0
     while time.monotonic() < deadline:
         n += 1
-        started = time.monotonic()
         if n % WRITE_SHARE == 0:
             marker = f"faults-{os.getpid()}-{number}-{n}"
             ok, detail = write(opener, number, n, marker)
-            events.append(Event(started, "write", ok, detail, marker))
+            events.append(Event(time.monotonic(), "write", ok, detail, marker))
         else:
             path = READ_PATHS[n % len(READ_PATHS)]
             try:
                 with opener.open(BASE + path, timeout=REQUEST_TIMEOUT) as response:
                     response.read()
-                    events.append(Event(started, "read", response.status == 200, str(response.status)))
+                    events.append(Event(time.monotonic(), "read", response.status == 200, str(response.status)))
             except urllib.error.HTTPError as exc:
-                events.append(Event(started, "read", False, f"{path} {exc.code}"))
+                events.append(Event(time.monotonic(), "read", False, f"{path} {exc.code}"))
             except Exception as exc:
-                events.append(Event(started, "read", False, f"{path} {type(exc).__name__}: {exc}"))
+                events.append(Event(time.monotonic(), "read", False, f"{path} {type(exc).__name__}: {exc}"))
         time.sleep(0.02)
 
 
