@@ -11,7 +11,9 @@ pages or when an acknowledged write is not stored.
 
 SCENARIOS is the extension point: a scenario is a name, when it starts (fraction of the run), and a
 function `inject(stack) -> None` that breaks something and repairs it (blocking until repaired). Worker
-kills mid pairing run and mid import belong there once those jobs run on the task queue.
+kills mid pairing run and mid import belong there once those jobs run on the task queue: start the job,
+wait until its row says running, `stack.worker_kill()`, `stack.worker_start()`, then check with
+`stack.sql(...)` that it finished once (`stack.env` has the production environment for `stack.manage`).
 """
 
 import contextlib
@@ -125,8 +127,29 @@ class Stack:
         env = {**self.env, "DJANGO_SETTINGS_MODULE": settings} if settings else self.env
         subprocess.run([sys.executable, "manage.py", *args], check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
 
+    @property
+    def log(self):
+        if not hasattr(self, "_log"):
+            self._log = open(self.tmp / "app.log", "a")  # noqa: SIM115 — kept open for the processes' lifetime
+        return self._log
+
+    def worker_start(self) -> None:
+        self.processes["worker"] = subprocess.Popen(
+            [sys.executable, "manage.py", "run_worker", "--queue-name", "*", "--interval", "0.2"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=self.log,
+        )
+
+    def worker_kill(self) -> None:
+        """SIGKILL: the worker dies mid-task, as on a machine crash (its task stays "running")."""
+        process = self.processes.pop("worker")
+        process.kill()
+        process.wait()
+
     def app_start(self) -> None:
-        log = open(self.tmp / "app.log", "w")  # noqa: SIM115 — kept open for the processes' lifetime
+        log = self.log
         self.processes["web"] = subprocess.Popen(
             [
                 sys.executable,
@@ -145,13 +168,7 @@ class Stack:
             stdout=log,
             stderr=log,
         )
-        self.processes["worker"] = subprocess.Popen(
-            [sys.executable, "manage.py", "run_worker", "--queue-name", "*", "--interval", "0.2"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=log,
-        )
+        self.worker_start()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             with contextlib.suppress(OSError, urllib.error.URLError):
