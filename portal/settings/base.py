@@ -290,5 +290,6 @@ LOGGING = {
         "django_tasks": {"level": "WARNING"},
         "django.tasks": {"level": "WARNING"},
         "wagtail": {"level": "WARNING"},
+        "apscheduler": {"level": "WARNING"},
     },
 }
