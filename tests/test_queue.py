@@ -21,6 +21,23 @@ pytestmark = pytest.mark.django_db
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 
+@pytest.fixture(autouse=True)
+def _worker_keeps_the_test_connection(monkeypatch):
+    """db_worker and the scheduler close "old" connections between tasks; inside a test's transaction (autocommit off) Django
+    takes the test's own connection for one and closes it (PostgreSQL). Outside tests it must stay."""
+    from django_tasks_db.management.commands import db_worker
+
+    from portal.management.commands import run_scheduler
+
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+    monkeypatch.setattr(run_scheduler, "close_old_connections", lambda: None)
+
+
+def work_the_queue():
+    """What a worker process does: run every ready task, then stop."""
+    call_command("db_worker", batch=True, interval=0, no_startup_delay=True, stdout=io.StringIO())
+
+
 class FlakySender:
     """Fails `fail` times with `error`, then sends."""
 
@@ -148,7 +165,7 @@ def test_with_the_database_queue_the_task_row_commits_with_the_message_and_a_wor
     assert outbox == []
     task = DBTaskResult.objects.get()
     assert (task.task_path, task.args_kwargs["args"]) == ("portal.tasks.deliver_sms", [row.pk])
-    call_command("db_worker", batch=True, interval=0, no_startup_delay=True, stdout=io.StringIO())
+    work_the_queue()
     assert outbox == [("13812345678", "【留守老人关爱】排队")]
     task.refresh_from_db()
     assert task.status == "SUCCESSFUL"
@@ -242,7 +259,7 @@ def test_the_scheduler_only_enqueues_and_the_worker_runs(outbox):
     fire(next(entry for entry in SCHEDULE if entry.name == "alert-deadlines"))
     task = DBTaskResult.objects.get()
     assert task.status == "READY"
-    call_command("db_worker", batch=True, interval=0, no_startup_delay=True, stdout=io.StringIO())
+    work_the_queue()
     task.refresh_from_db()
     assert task.status == "SUCCESSFUL"
     assert task.return_value == "已提醒超时的紧急情况：0 件"
@@ -275,14 +292,14 @@ def test_a_task_whose_worker_died_is_run_again_without_a_second_message(outbox):
         status="RUNNING", started_at=timezone.now() - datetime.timedelta(hours=1)
     )
     assert requeue_stale_tasks.call() == 1
-    call_command("db_worker", batch=True, interval=0, no_startup_delay=True, stdout=io.StringIO())
+    work_the_queue()
     assert outbox == [("13812345678", "【留守老人关爱】断了又续")]
     # Killed after sending: run again, it sends nothing.
     DBTaskResult.objects.filter(pk=task.pk).update(
         status="RUNNING", started_at=timezone.now() - datetime.timedelta(hours=1)
     )
     assert requeue_stale_tasks.call() == 1
-    call_command("db_worker", batch=True, interval=0, no_startup_delay=True, stdout=io.StringIO())
+    work_the_queue()
     assert len(outbox) == 1
     row.refresh_from_db()
     assert row.status == SmsStatus.SENT
