@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1:8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/portal
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: help install run migrate demo test test-sqlite test-postgres bench lint messages check clean
+.PHONY: help install run serve faults migrate demo test test-sqlite test-postgres bench lint messages check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -27,8 +27,15 @@ demo: migrate ## Load regions and the demo accounts and content
 	$(PY) manage.py load_regions
 	$(PY) manage.py seed_demo
 
-run: demo ## Install, migrate, load regions and demo data, serve on 127.0.0.1:8000
-	$(PY) manage.py runserver $(HOST)
+run: demo ## Install, migrate, load regions and demo data, serve on 127.0.0.1:8000 with the task worker
+	$(PY) -m scripts.supervise "$(PY) manage.py runserver $(HOST)" "$(PY) manage.py run_worker --queue-name *" \
+		"$(PY) manage.py run_scheduler"
+
+serve: install ## Production-like stack on 127.0.0.1:8000: collectstatic, gunicorn, task worker, scheduler
+	HOST=$(HOST) $(PY) -m scripts.serve
+
+faults: install ## Own PostgreSQL + Redis, 20 clients, Redis killed and PostgreSQL restarted (FAULTS_SECONDS)
+	$(PY) -m scripts.faults
 
 test: install ## Run the whole suite on SQLite, then on PostgreSQL when reachable
 	$(PY) -m scripts.run_tests
@@ -60,6 +67,7 @@ check: install ## Django checks, missing migrations, collectstatic
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) manage.py collectstatic --noinput -v0
+	$(PY) -m scripts.run_tests --collectstatic-only
 
 clean: ## Remove the venv, database and collected static files
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .serve

@@ -23,6 +23,7 @@ class Result:
     queries: int
     floor: str | None = None
     ratio: float | None = None
+    per_second: float | None = None  # items per second, for cases that process `items` things per run
 
 
 @dataclass
@@ -31,6 +32,8 @@ class Case:
     run: Callable[[], object]
     floor: str | None = "view floor"
     repeat: int | None = None
+    prepare: Callable[[], object] | None = None  # before each run, not timed
+    items: int | None = None  # things one run processes (throughput cases)
 
 
 @dataclass
@@ -87,7 +90,15 @@ class Suite:
     def call(self, name: str, func: Callable[[], object], *, floor: str | None = None, repeat=None):
         self.cases.append(Case(name, func, floor, repeat))
 
+    def throughput(
+        self, name: str, func: Callable[[], object], *, prepare: Callable[[], object], items: int, repeat=None
+    ):
+        """`prepare` (untimed) sets up `items` things, `func` processes them; reported in items per second."""
+        self.cases.append(Case(name, func, None, repeat, prepare=prepare, items=items))
+
     def measure(self, case: Case) -> Result:
+        prepare = case.prepare or (lambda: None)
+        prepare()
         case.run()  # warm up caches and lazy imports
         times = []
         queries = []
@@ -98,15 +109,19 @@ class Suite:
 
         # execute_wrapper, not CaptureQueriesContext: the test client's request_started signal resets
         # connection.queries in the middle of a capture.
+        prepare()
         with connection.execute_wrapper(count):
             case.run()
         for _ in range(case.repeat or self.repeat):
+            prepare()
             start = time.perf_counter()
             case.run()
             times.append((time.perf_counter() - start) * 1000)
         times.sort()
         p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
-        return Result(case.name, statistics.median(times), p95, len(queries), case.floor)
+        median = statistics.median(times)
+        per_second = case.items / (median / 1000) if case.items and median > 0 else None
+        return Result(case.name, median, p95, len(queries), case.floor, per_second=per_second)
 
     def run_all(self) -> list[Result]:
         for setup in self.setups:
@@ -122,6 +137,8 @@ def print_results(results: list[Result]) -> None:
     print(f"{'case':44} {'median ms':>10} {'p95 ms':>9} {'queries':>8}  ratio to floor")
     for r in results:
         ratio = f"{r.ratio:6.1f}× {r.floor}" if r.ratio is not None else ""
+        if r.per_second is not None:
+            ratio = f"{r.per_second:8.1f} per second ({1000 / r.per_second:.2f} ms each)"
         print(f"{r.name:44} {r.median_ms:10.2f} {r.p95_ms:9.2f} {r.queries:8d}  {ratio}")
 
 

@@ -3,11 +3,10 @@
 from allauth.account.adapter import DefaultAccountAdapter
 
 from django import forms
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .phone import INVALID_PHONE, clean_phone, normalise_phone
-from .sms import send_sms
+from .sms_templates import send_template
 
 
 class MobilePhoneField(forms.CharField):
@@ -69,9 +68,7 @@ class AccountAdapter(DefaultAccountAdapter):
         return User.objects.filter(phone=normalise_phone(phone)).first()
 
     def send_verification_code_sms(self, user, phone: str, code: str, **kwargs) -> None:
-        send_sms(
-            phone, _("Your verification code is %(code)s, valid for 10 minutes. Do not share it.") % {"code": code}
-        )
+        send_template(phone, "verification", code=code)
 
     def _get_login_attempts_cache_key(self, request, **credentials) -> str:
         """Failed sign-ins count per number *and* client address: a stranger who types a named person's

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from . import roles
-from .models import AuditEvent, Region, RoleKind, StaffRole, User
+from .models import AuditEvent, Region, RoleKind, SmsMessage, StaffRole, User
 from .phone import clean_phone
 from .scoping import scope_audit_events, scope_queryset, scope_users
 
@@ -134,6 +134,29 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return scope_audit_events(request.user, super().get_queryset(request))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SmsMessage)
+class SmsMessageAdmin(admin.ModelAdmin):
+    """Delivery of text messages in the admin's region: masked numbers, never the text."""
+
+    list_display = ["created_at", "phone_masked", "template", "status", "attempts", "sent_at", "provider_answer"]
+    list_filter = ["status", "template"]
+    fields = list_display + ["region", "next_attempt_at"]
+    readonly_fields = fields
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return scope_queryset(request.user, super().get_queryset(request), region_field="region")
 
     def has_add_permission(self, request):
         return False

@@ -27,6 +27,7 @@ with a session get ``Cache-Control: private``.
 """
 
 import hashlib
+import logging
 import uuid
 
 from django.apps import apps
@@ -78,6 +79,19 @@ NEVER_CACHED_PREFIXES = (
 PRIVATE_DIRECTIVES = ("private", "no-store", "no-cache")
 HIT_HEADER = "X-Page-Cache"
 
+logger = logging.getLogger("portal.cache")
+
+
+def _safely(operation, default=None):
+    """Run a cache operation; a cache outage (Redis down) is logged and answers `default`: pages are then
+    served uncached rather than failing. (django-redis with IGNORE_EXCEPTIONS already swallows its own
+    errors; this covers any other backend and misconfiguration.)"""
+    try:
+        return operation()
+    except Exception as exc:
+        logger.warning("page cache unavailable: %s", exc)
+        return default
+
 
 def page_cache():
     """The "pages" cache when configured (base settings), else "default" (the test settings)."""
@@ -91,18 +105,18 @@ def cache_seconds() -> int:
 def generation() -> str:
     """The current generation; a missing one (evicted, first start) starts a new one, which is safe."""
     cache = page_cache()
-    current = cache.get(GENERATION_KEY)
+    current = _safely(lambda: cache.get(GENERATION_KEY))
     if current is None:
-        cache.add(GENERATION_KEY, uuid.uuid4().hex, None)
-        current = cache.get(GENERATION_KEY) or ""
+        _safely(lambda: cache.add(GENERATION_KEY, uuid.uuid4().hex, None))
+        current = _safely(lambda: cache.get(GENERATION_KEY)) or ""
     return current
 
 
 def bump_generation() -> None:
     """Forget every cached page (now, and once more after the current transaction commits)."""
     cache = page_cache()
-    cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
-    transaction.on_commit(lambda: cache.set(GENERATION_KEY, uuid.uuid4().hex, None))
+    _safely(lambda: cache.set(GENERATION_KEY, uuid.uuid4().hex, None))
+    transaction.on_commit(lambda: _safely(lambda: cache.set(GENERATION_KEY, uuid.uuid4().hex, None)))
 
 
 def visitor_may_use_cache(request) -> bool:
@@ -166,7 +180,7 @@ class PublicPageCacheMiddleware:
     def __call__(self, request):
         key = page_key(request) if visitor_may_use_cache(request) else None
         if key is not None:
-            stored = page_cache().get(key)
+            stored = _safely(lambda: page_cache().get(key))
             if stored is not None:
                 return rebuild(stored)
         response = self.get_response(request)
@@ -180,7 +194,7 @@ class PublicPageCacheMiddleware:
         if response_is_shareable(request, response):
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
-            page_cache().set(key, freeze(response), cache_seconds())
+            _safely(lambda: page_cache().set(key, freeze(response), cache_seconds()))
             response[HIT_HEADER] = "miss"
         return response
 

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .identity import EncryptedTextField
 from .phone import clean_phone, validate_phone
 
 
@@ -238,3 +239,50 @@ class PasswordResetCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SmsStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class SmsMessage(models.Model):
+    """One text message in the outbox (portal.sms): written by send_sms, delivered by a task.
+
+    The number and the text are encrypted at rest (the text may hold a one-time code); staff see the
+    masked number, the template key and the delivery, never the text. `phone_hash` (keyed HMAC) counts a
+    phone's messages for the daily cap.
+    """
+
+    phone = EncryptedTextField(_("mobile number"))
+    phone_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    phone_masked = models.CharField(_("mobile number"), max_length=16)
+    body = EncryptedTextField(_("message"))
+    template = models.CharField(_("template"), max_length=64, blank=True)
+    params = EncryptedTextField(_("template parameters"), blank=True, default="")
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=SmsStatus.choices, default=SmsStatus.QUEUED, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    provider_answer = models.CharField(_("provider answer"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    claimed_at = models.DateTimeField(_("sending since"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("text message")
+        verbose_name_plural = _("text messages")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="sms_due"),
+            models.Index(fields=["phone_hash", "sent_at"], name="sms_phone_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone_masked} · {self.template or '-'} · {self.get_status_display()}"

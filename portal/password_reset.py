@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 from . import audit
 from .forms import PhoneResetConfirmForm, PhoneResetRequestForm
 from .models import AuditAction, PasswordResetCode, User
-from .sms import send_sms
+from .sms_templates import send_template
 
 SESSION_KEY = "portal_password_reset"
 CODE_TTL_SECONDS = 10 * 60
@@ -88,7 +88,7 @@ def request_code(request):
                     user=user, digest=_digest(code), expires_at=_now() + datetime.timedelta(seconds=CODE_TTL_SECONDS)
                 )
                 state["code"] = reset.pk
-                send_sms(phone, _("Your password reset code is %(code)s, valid for 10 minutes.") % {"code": code})
+                send_template(phone, "password_reset", code=code)
             request.session[SESSION_KEY] = state
             messages.info(request, CODE_SENT)
             return redirect("account_reset_password_code")

@@ -24,6 +24,7 @@ app_urls = [
     path("me/", views.me, name="me"),
     path("me/close/", accounts.close_account, name="account-close"),
     path("workbench/", WorkbenchView.as_view(), name="workbench"),
+    path("sms/", views.SmsOutboxView.as_view(), name="sms-outbox"),
     path("regions/<str:code>/children/", views.region_children, name="region-children"),
     path("audit/exports/", views_audit.export_log, name="export-log"),
     path("audit/trail/", views_audit.trail_export, name="audit-trail"),

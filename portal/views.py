@@ -1,14 +1,17 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.db import transaction
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods
+from django.views.generic import ListView
 
 from .context_processors import ELDER_MODE_COOKIE
-from .models import Region
+from .models import AuditAction, Region, RegionLevel, SmsMessage, SmsStatus
 from .phone import mask_phone
 from .scoping import staff_roles
 
@@ -78,8 +81,62 @@ def me(request):
     )
 
 
+def queue_age_seconds() -> float | None:
+    """Age in seconds of the oldest task waiting to run (0 when none; None when the queue is not a table)."""
+    from django_tasks import task_backends
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    from django.db.models import Min, Q
+    from django.utils import timezone
+
+    if not isinstance(task_backends["default"], DatabaseBackend):
+        return None
+    now = timezone.now()
+    # A deferred task waits from its run_after, not from when it was enqueued.
+    ready = DBTaskResult.objects.ready()
+    oldest_now = ready.filter(run_after=get_date_max()).aggregate(at=Min("enqueued_at"))["at"]
+    oldest_deferred = ready.filter(~Q(run_after=get_date_max())).aggregate(at=Min("run_after"))["at"]
+    oldest = min([t for t in (oldest_now, oldest_deferred) if t is not None], default=None)
+    return round(max((now - oldest).total_seconds(), 0.0), 1) if oldest else 0.0
+
+
+@transaction.non_atomic_requests
 def healthz(request):
-    return HttpResponse("ok", content_type="text/plain")
+    """JSON for the load balancer and the monitoring: 200 while the database answers (the site can
+    serve: a cache outage only makes pages slower), 503 when it does not."""
+    import logging
+    import uuid
+
+    from django.core.cache import cache
+    from django.db import connection
+
+    logger = logging.getLogger("portal.healthz")
+    body: dict = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        body["database"] = "ok"
+    except Exception as exc:
+        logger.warning("healthz: database: %s", exc)
+        body["database"] = "error"
+    try:
+        # ResilientCache (production) would answer from its fallback: ask its server itself.
+        target = getattr(cache, "primary", cache)
+        token = uuid.uuid4().hex
+        target.set("healthz", token, 30)
+        body["cache"] = "ok" if target.get("healthz") == token else "error"
+    except Exception as exc:
+        logger.warning("healthz: cache: %s", exc)
+        body["cache"] = "error"
+    try:
+        body["queue"] = queue_age_seconds() if body["database"] == "ok" else None
+    except Exception as exc:
+        logger.warning("healthz: queue: %s", exc)
+        body["queue"] = None
+    response = JsonResponse(body, status=200 if body["database"] == "ok" else 503)
+    add_never_cache_headers(response)
+    return response
 
 
 @cache_control(public=True, max_age=3600)
@@ -89,3 +146,26 @@ def region_children(request, code: str):
         return JsonResponse({"error": "bad code", "children": []}, status=400)
     children = list(Region.objects.filter(parent_id=code).values("code", "name"))
     return JsonResponse({"children": children})
+
+
+class SmsOutboxView(ScopedViewMixin, ListView):
+    """Delivery of the text messages sent to people in the staff member's area (numbers masked)."""
+
+    model = SmsMessage
+    scope_field = "region"
+    template_name = "portal/sms_outbox.html"
+    paginate_by = 50
+    context_object_name = "messages_sent"
+
+    def get_queryset(self):
+        queryset = self.scope(SmsMessage.objects.select_related("region").defer("phone", "body", "params"))
+        status = self.request.GET.get("status")
+        if status in SmsStatus.values:
+            queryset = queryset.filter(status=status)
+        return queryset.order_by("-created_at", "-pk")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["statuses"] = SmsStatus.choices
+        context["chosen_status"] = self.request.GET.get("status", "")
+        return context

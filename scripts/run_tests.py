@@ -15,6 +15,8 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/portal"
 
@@ -44,14 +46,31 @@ def shifted_clock(today: datetime.date | None = None) -> str:
     return f"{year:04d}-{month + 1:02d}-{last:02d}T23:30:00+08:00"
 
 
+def collectstatic_production() -> bool:
+    """collectstatic with portal.settings.production (whitenoise's manifest storage: every file a CSS or JS
+    file names must exist), into a throwaway folder."""
+    from scripts.prodenv import production_env
+
+    with tempfile.TemporaryDirectory(prefix="collectstatic-") as state:
+        env = production_env(Path(state), database_url=f"sqlite:///{state}/unused.sqlite3")
+        return run(
+            "collectstatic with production settings",
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+            env,
+        )
+
+
 def main() -> int:
     py = sys.executable
+    if sys.argv[1:] == ["--collectstatic-only"]:
+        return 0 if collectstatic_production() else 1
     test_env = {"DJANGO_SETTINGS_MODULE": "portal.settings.test"}
     ok = True
     ok &= run("manage.py check", [py, "manage.py", "check", "--fail-level", "WARNING"], test_env)
     bindir = os.path.dirname(py)
     ok &= run("import contracts (lint-imports)", [os.path.join(bindir, "lint-imports")], test_env)
     ok &= run("missing migrations", [py, "manage.py", "makemigrations", "--check", "--dry-run"], test_env)
+    ok &= collectstatic_production()
     pytest = [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not browser", *sys.argv[1:]]
     ok &= run("pytest on SQLite", pytest, {**test_env, "DATABASE_URL": "sqlite:///test.sqlite3"})
 

@@ -93,7 +93,9 @@ def test_audit_records_actor_and_address(rf, liaison):
 
 
 def test_health_endpoint(client):
-    assert client.get("/healthz").content == b"ok"
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "cache": "ok", "queue": None}  # immediate backend: no queue
 
 
 def test_404_page_is_translated(client, home_page):

@@ -18,7 +18,7 @@ def run_python(code: str, **env) -> subprocess.CompletedProcess:
     )
 
 
-PRINT_DB = "import django,os;from django.conf import settings;django.setup();print(settings.DATABASES['default']['ENGINE'], settings.CACHES['default']['BACKEND'])"
+PRINT_DB = "import django,os;from django.conf import settings;django.setup();print(settings.DATABASES['default']['ENGINE'], settings.CACHES['default'])"
 
 
 @pytest.mark.parametrize("module", ["portal.settings.dev", "portal.settings.test", "portal.settings.production"])

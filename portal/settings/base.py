@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "csp",
     "django_tables2",
     "django_filters",
+    "django_tasks",
+    "django_tasks_db",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -104,34 +106,69 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
-    CACHES = {
-        "default": {
+    # Redis down must not take the site down (portal.cache_backends.ResilientCache): a failing call is logged
+    # and answered by a fallback for REDIS_RETRY_AFTER seconds. "default" (allauth's rate limits, the rest)
+    # falls back to an in-process cache, so limits keep counting; public pages are then served uncached and
+    # sessions read from the database (cached_db). Every Redis call gives up after REDIS_TIMEOUT seconds.
+    def _resilient(key_prefix: str = "", fallback: str = "django.core.cache.backends.locmem.LocMemCache"):
+        primary = {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+            "KEY_PREFIX": key_prefix,
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "SOCKET_CONNECT_TIMEOUT": float(env("REDIS_CONNECT_TIMEOUT", "0.5")),
+                "SOCKET_TIMEOUT": float(env("REDIS_TIMEOUT", "0.5")),
+            },
         }
-    }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+        return {
+            "BACKEND": "portal.cache_backends.ResilientCache",
+            "OPTIONS": {
+                "PRIMARY": primary,
+                "FALLBACK": {"BACKEND": fallback},
+                "RETRY_AFTER": env_int("REDIS_RETRY_AFTER", 5),
+            },
+        }
+
+    _dummy = "django.core.cache.backends.dummy.DummyCache"
+    CACHES = {"default": _resilient(), "pages": _resilient("pages", _dummy), "sessions": _resilient("sessions", _dummy)}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_CACHE_ALIAS = "sessions"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Anonymous visitors' copies of public pages (portal.cache) live in their own cache, so that many
+        # page variants never push rate-limit counters out of the in-process "default" cache.
+        "pages": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "pages",
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        },
+    }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
 # Key of the audit trail's hash chain (portal.audit); derived from SECRET_KEY when unset. Never change it
 # without re-sealing: `verify_audit` would report the first event as broken.
 AUDIT_HASH_KEY = env("AUDIT_HASH_KEY", "")
 # Bulk exports of personal data (GB/T 35273 §7): more rows than this ask for a reason, kept in the audit.
 EXPORT_REASON_THRESHOLD = env_int("EXPORT_REASON_THRESHOLD", 500)
 
-# Anonymous visitors' copies of public pages (portal.cache) live in their own cache, so that many page
-# variants never push rate-limit counters out of the in-process "default" cache.
-CACHES["pages"] = (
-    {**CACHES["default"], "KEY_PREFIX": "pages"}
-    if REDIS_URL
-    else {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "pages",
-        "OPTIONS": {"MAX_ENTRIES": 2000},
+# --- background work (portal.tasks): Django's tasks API, a durable queue in the database ----------
+# `manage.py run_worker` runs the tasks (any number of processes); `manage.py run_scheduler` (one process)
+# enqueues the periodic ones listed in portal/schedule.py. Tests use the immediate backend.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
     }
-)
+}
+# Idempotent tasks put back in the queue when they have been "running" longer than this many seconds (their
+# worker was killed): portal.tasks.requeue_stale_tasks, every 5 minutes. A pairing run or an import joins
+# this list once its task is idempotent.
+TASKS_REQUEUE_AFTER = {
+    "portal.tasks.deliver_sms": 600,
+    "portal.tasks.run_command": 3600,
+}
 
 AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
@@ -173,6 +210,13 @@ MFA_TOTP_ISSUER = "留守老人关爱服务门户"
 # class with `send(phone, message)` for a real provider (its own settings read from the environment).
 SMS_SENDER = env("SMS_SENDER", "portal.sms.LogSender")
 SMS_SIGN_NAME = env("SMS_SIGN_NAME", "留守老人关爱")
+# The outbox (portal.SmsMessage, portal.sms): a message failing with a temporary error is tried again
+# after SMS_RETRY_BASE_SECONDS, doubling each time, at most SMS_MAX_ATTEMPTS times; one phone receives
+# at most SMS_DAILY_CAP_PER_PHONE messages a day (the rest are marked failed, never sent).
+SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 5)
+SMS_RETRY_BASE_SECONDS = env_int("SMS_RETRY_BASE_SECONDS", 30)
+SMS_DAILY_CAP_PER_PHONE = env_int("SMS_DAILY_CAP_PER_PHONE", 20)
+SMS_TIMEOUT_SECONDS = float(env("SMS_TIMEOUT_SECONDS", "10"))
 
 # Resident ID numbers and similar identifiers are encrypted at rest (portal.identity). Keys are
 # comma-separated Fernet keys; the first encrypts, all decrypt (rotation). A keyed hash allows lookup.
@@ -211,7 +255,7 @@ STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
 ]
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATIC_URL = "/static/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "/media/"
@@ -264,5 +308,6 @@ LOGGING = {
         "django_tasks": {"level": "WARNING"},
         "django.tasks": {"level": "WARNING"},
         "wagtail": {"level": "WARNING"},
+        "apscheduler": {"level": "WARNING"},
     },
 }

@@ -16,6 +16,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 SMS_SENDER = "portal.sms.OutboxSender"
+# Tasks run at once, in the caller's transaction; SMS are handed to the task at once as well (the
+# database backend makes the enqueue part of the caller's transaction; see portal.sms.send_sms).
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+SMS_ENQUEUE_AT_ONCE = True
 WHITENOISE_AUTOREFRESH = True
 
 from portal.identity import derive_key  # noqa: E402

@@ -1,0 +1,46 @@
+"""Every text message template in one place.
+
+A key names a message; its text (translated, with %(name)s parameters) is what the log sender and the
+outbox show, and its parameters are what a provider's pre-registered template receives (Aliyun: a JSON
+object by name; Tencent: a list in `params` order). Providers map keys to their template codes through
+the environment (portal/sms_providers.py). A message sent without a key goes out through the provider's
+"generic" template, with the whole text as its `content` parameter.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class SmsTemplate:
+    text: object  # a lazy translation with %(name)s placeholders
+    params: tuple[str, ...]
+
+    def render(self, values: dict) -> str:
+        return str(self.text) % values
+
+
+GENERIC = "generic"
+
+TEMPLATES: dict[str, SmsTemplate] = {
+    "verification": SmsTemplate(
+        _("Your verification code is %(code)s, valid for 10 minutes. Do not share it."), ("code",)
+    ),
+    "password_reset": SmsTemplate(_("Your password reset code is %(code)s, valid for 10 minutes."), ("code",)),
+    GENERIC: SmsTemplate("%(content)s", ("content",)),
+}
+
+
+def provider_params(template: str, message: str, params: dict | None) -> tuple[str, dict]:
+    """The template key and parameters a provider receives for one outbox message."""
+    if template in TEMPLATES and template != GENERIC and params:
+        return template, {name: str(params.get(name, "")) for name in TEMPLATES[template].params}
+    return GENERIC, {"content": message}
+
+
+def send_template(phone: str, key: str, *, region=None, **values):
+    """Render template `key` with `values` and put it in the outbox (portal.sms.send_sms)."""
+    from .sms import send_sms
+
+    return send_sms(phone, TEMPLATES[key].render(values), template=key, params=values, region=region)
