@@ -46,6 +46,13 @@ SCHEDULE: list[Entry] = [
         ("send_visit_digest",),
         "Weekly SMS to each village liaison: visits due and overdue.",
     ),
+    Entry(
+        "retention",
+        "30 2 * * *",
+        "portal.tasks.run_command",
+        ("anonymise_departed",),
+        "Erase personal data of elders off the ledger past LEDGER_RETENTION_DAYS (PIPL).",
+    ),
     Entry("sms-retry", "* * * * *", "portal.tasks.retry_due_sms", (), "Outbox messages due for another attempt."),
     Entry(
         "requeue-stale-tasks",

@@ -11,9 +11,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.generic import ListView
 
 from .context_processors import ELDER_MODE_COOKIE
-from .models import AuditAction, Region, RegionLevel, SmsMessage, SmsStatus
+from .models import Region, SmsMessage, SmsStatus
 from .phone import mask_phone
-from .scoping import staff_roles
+from .scoping import ScopedViewMixin, staff_roles
 
 YEAR = 365 * 24 * 3600
 

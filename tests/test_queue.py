@@ -224,7 +224,13 @@ def test_a_staff_members_messages_are_placed_in_their_region(liaison):
 
 def test_every_periodic_command_is_on_the_schedule():
     commands = {entry.args[0] for entry in SCHEDULE if entry.task == "portal.tasks.run_command"}
-    assert {"publish_scheduled", "check_alert_deadlines", "send_activity_reminders", "send_visit_digest"} <= commands
+    assert {
+        "publish_scheduled",
+        "check_alert_deadlines",
+        "send_activity_reminders",
+        "send_visit_digest",
+        "anonymise_departed",
+    } <= commands
 
 
 def test_the_scheduler_builds_one_cron_job_per_entry():
