@@ -168,6 +168,8 @@ TASKS = {
 TASKS_REQUEUE_AFTER = {
     "portal.tasks.deliver_sms": 600,
     "portal.tasks.run_command": 3600,
+    "services.pairing.runs.run_match": 330,  # half RUN_STALE_AFTER and a little: see run_match
+    "services.ledger.imports.run_import": 900,
 }
 
 AUTH_USER_MODEL = "portal.User"

@@ -27,6 +27,6 @@ from portal.identity import derive_key  # noqa: E402
 FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or [derive_key(SECRET_KEY, "fields")]  # noqa: F405
 IDENTITY_HASH_KEY = IDENTITY_HASH_KEY or derive_key(SECRET_KEY, "identity-hash")  # noqa: F405
 
-MATCH_RUN_INLINE = True  # services.pairing.runs.match_start: run matching in the request, not in a thread
+MATCH_RUN_INLINE = True  # services.pairing.runs.match_start: run matching in the request, not on the queue
 # The public page cache (portal.cache) is off so tests see fresh pages; its own tests turn it on.
 PUBLIC_PAGE_CACHE_SECONDS = 0

@@ -8,15 +8,16 @@ Three steps, the same for the web page and `manage.py import_elders`:
 3. `import_apply` — all-or-nothing: new elders are created, elders already on the ledger (same ID
    number) are updated, so re-importing the same file changes nothing.
 
-Large files run steps 2 and 3 in a background thread; progress goes to the cache (a transaction in
+Large files run steps 2 and 3 on the background queue (`run_import`); progress goes to the cache (a transaction in
 progress is invisible to other connections) and the final state to the ImportJob row."""
 
 import datetime
 import hashlib
 import json
-import threading
 from collections.abc import Callable, Iterable
 from types import SimpleNamespace
+
+from django_tasks import task
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -557,19 +558,27 @@ def ignored_columns(job: ImportJob) -> list[str]:
     return json.loads(job.payload).get("ignored", [])
 
 
-def run_in_background(job_id: int, step: str, actor_id: int | None = None) -> None:
-    """Run a step (validate/apply) in a thread once the current transaction commits."""
+def run_in_background(job_id: int, step: str) -> None:
+    """Run a step (validate/apply) on the queue (portal.tasks). The task's row is written in the caller's
+    transaction, so it exists exactly when the job's state does."""
+    run_import.enqueue(job_id, step)
 
-    def target():
-        try:
-            job = ImportJob.objects.select_related("created_by", "region").get(pk=job_id)
-            if step == "validate":
-                import_validate(job=job)
-            else:
-                import_apply(job=job, actor=job.created_by, claimed=True)
-        except Exception:  # noqa: BLE001,S110 — the job row records the failure
-            ImportJob.objects.filter(pk=job_id).exclude(status=ImportStatus.DONE).update(status=ImportStatus.FAILED)
-        finally:
-            connection.close()
 
-    transaction.on_commit(lambda: threading.Thread(target=target, daemon=True).start())
+@task()
+def run_import(job_id: int, step: str) -> str:
+    """Validate or apply a job. Applying is all-or-nothing and keyed by ID number (a second run updates what
+    the first created), so a task run again after its worker died (TASKS_REQUEUE_AFTER) changes nothing
+    twice; a job its dead worker left RUNNING is taken up again."""
+    job = ImportJob.objects.select_related("created_by", "region").get(pk=job_id)
+    expected = ImportStatus.VALIDATING if step == "validate" else ImportStatus.RUNNING
+    if job.status != expected:  # a second run of a step that was done before its worker died
+        return job.status
+    try:
+        if step == "validate":
+            job = import_validate(job=job)
+        else:
+            job = import_apply(job=job, actor=job.created_by, claimed=True)
+    except Exception:
+        ImportJob.objects.filter(pk=job_id).exclude(status=ImportStatus.DONE).update(status=ImportStatus.FAILED)
+        raise
+    return job.status

@@ -1,23 +1,25 @@
 """Matching runs (`MatchRun`): solve the candidate graph (`services.pairing.matching.assign`), store the
 proposals (or, with ``apply``, active pairings) and report progress.
 
-Runs work off the request (`match_start`): the officer's POST creates a queued `MatchRun` and a thread
-started on commit works it (`match_execute`), writing its progress (stage and percent) in autocommit so
-the proposals page can show it; only the final write (supersede, proposals, run) is one transaction.
-A thread is enough here: a county runs in a few seconds, the web workers are long-lived, and a run
-whose worker died (a restart) is marked failed after `RUN_STALE_AFTER` so that it does not hold its
-area. One run at a time per area: a run for an area that overlaps a queued or running one is refused.
-With `settings.MATCH_RUN_INLINE` (tests) or through `match_run` (the `match` command) it runs inline."""
+Runs work off the request (`match_start`): the officer's POST creates a queued `MatchRun` and enqueues
+`run_match` in the same transaction (the durable queue of portal.tasks); a worker works it
+(`match_execute`), writing its progress (stage and percent) in autocommit so the proposals page can show
+it; only the final write (supersede, proposals, run) is one transaction. A run whose worker died is
+queued again (TASKS_REQUEUE_AFTER) and finishes once; failing that it is marked failed after
+`RUN_STALE_AFTER` so that it does not hold its area. One run at a time per area: a run for an area that
+overlaps a queued or running one is refused. Through `match_run` (the `match` command, the benchmarks)
+it runs inline."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter, defaultdict
 
+from django_tasks import task
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, connection, connections, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -105,7 +107,7 @@ def match_start(
     `user` None is the system; a person must be an officer over `region` (else OUT_OF_SCOPE). Refused
     with RUN_BUSY while a run for an overlapping area is queued or running: the start is serialised by
     locking the province's region row, so two officers pressing the button at once get one run.
-    `background` None: in a thread started on commit unless `settings.MATCH_RUN_INLINE`; False: inline.
+    `background` None: on the queue unless `settings.MATCH_RUN_INLINE`; False: inline.
     """
     if user is not None and not pairing_rules.can_run(user, region):
         raise ValidationError(pairing_rules.OUT_OF_SCOPE, code="out_of_scope")
@@ -127,29 +129,24 @@ def match_start(
             obj=run,
             changes={"region": region.code, "applied": apply},
         )
+        if background:
+            run_match.enqueue(run.pk)  # the task's row commits with the run's: neither exists without the other
     if background:
-        transaction.on_commit(lambda: _start_thread(run.pk))
+        run.refresh_from_db()
         return run
     return match_execute(run.pk)
 
 
-def _start_thread(run_pk: int) -> None:
-    def work():
-        try:
-            # A busy database (SQLite: "database table is locked") may refuse the first writes; claiming
-            # the run is a conditional UPDATE, so trying again is safe.
-            for attempt in range(pairing_rules.RUN_START_ATTEMPTS):
-                try:
-                    match_execute(run_pk)
-                    return
-                except OperationalError:
-                    if attempt == pairing_rules.RUN_START_ATTEMPTS - 1:
-                        pairing_rules.logger.exception("Matching run %s could not start", run_pk)
-                    time.sleep(0.5 * (attempt + 1))
-        finally:
-            connections.close_all()  # this thread's own connection
-
-    threading.Thread(target=work, name=f"match-run-{run_pk}", daemon=True).start()
+@task()
+def run_match(run_pk: int) -> str:
+    """Work a queued run on the queue. Run again after its worker died (TASKS_REQUEUE_AFTER), a run left
+    "running" for half the stale limit goes back to the queue first: its proposals are written in one
+    transaction at the end, so the dead worker left none, and the run finishes once."""
+    abandoned = timezone.now() - pairing_rules.RUN_STALE_AFTER / 2
+    MatchRun.objects.filter(pk=run_pk, status=MatchRunStatus.RUNNING, created_at__lt=abandoned).update(
+        status=MatchRunStatus.QUEUED, stage="queued", progress=0
+    )
+    return match_execute(run_pk).status
 
 
 def match_execute(run_pk: int) -> MatchRun:

@@ -272,19 +272,10 @@ def test_progress_page_refreshes_while_running(lclient, liaison):
     assert 'http-equiv="refresh"' in html and "2500" in html and "25%" in html
 
 
-def test_large_file_runs_in_background(lclient, monkeypatch, settings, django_capture_on_commit_callbacks):
-    """Above the inline limit both steps run in a thread (run synchronously here) and the page shows the result."""
+def test_large_file_runs_in_background(lclient, settings, django_capture_on_commit_callbacks):
+    """Above the inline limit both steps run as queued tasks (the immediate backend here) and the page shows
+    the result."""
     settings.LEDGER_IMPORT_INLINE_ROWS = 2
-
-    class InlineThread:
-        def __init__(self, target, daemon=False):
-            self.target = target
-
-        def start(self):
-            self.target()
-
-    monkeypatch.setattr(imports.threading, "Thread", InlineThread)
-    monkeypatch.setattr(imports.connection, "close", lambda: None)  # the test's own connection stays open
     with django_capture_on_commit_callbacks(execute=True):
         response = _upload(lclient, xlsx_bytes([_row(i) for i in range(1, 6)]))
     job = ImportJob.objects.get()

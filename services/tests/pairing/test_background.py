@@ -4,6 +4,7 @@ not a 500; a second run for an overlapping area is refused while one is working.
 
 import datetime
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -182,7 +183,7 @@ def test_two_officers_starting_at_once_get_one_run(monkeypatch):
     from conftest import _staff
 
     officers = [_staff("township_officer", TOWNSHIP), _staff("county_officer", COUNTY)]
-    monkeypatch.setattr(match_runs, "_start_thread", lambda pk: None)  # keep the run queued: it holds the area
+    monkeypatch.setattr(match_runs, "run_match", SimpleNamespace(enqueue=lambda pk: None))  # queued: holds the area
     area = region(TOWNSHIP)
 
     def press(officer):
