@@ -20,6 +20,7 @@ from services.records.models import (
     ServiceRecord,
     minutes_between,
 )
+from services.timebank import actions as timebank
 from volunteers.models import SignupStatus
 
 # --- writes ----------------------------------------------------------------------------------------
@@ -254,6 +255,9 @@ def _decide(*, actor, record: ServiceRecord, status: str, reason: str = "", requ
         obj=locked,
         changes={"status": [RecordStatus.SUBMITTED, status], **({"reason": reason} if reason else {})},
     )
+    if status == RecordStatus.CONFIRMED:
+        # mutual aid deposits time in the giver's time-bank account, in this same transaction
+        timebank.deposit_for_record(record=locked, actor=actor)
     return locked
 
 
@@ -324,6 +328,7 @@ def record_reverse(*, actor, record: ServiceRecord, reason: str, request=None) -
     )
     record_rules.check_record(reversal)
     reversal.save()
+    timebank.reverse_for_record(reversal=reversal, actor=actor)  # its deposit, if any, is taken back
     audit.record(
         AuditAction.CREATE,
         request=request,
