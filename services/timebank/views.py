@@ -44,9 +44,14 @@ def _errors(request, exc) -> None:
         messages.error(request, message)
 
 
+def _empty(year: int) -> dict:
+    """The statement of an account not opened yet (no row is made just by looking)."""
+    return {"year": year, "opening": 0, "closing": 0, "entries": [], "totals": {}}
+
+
 def _statement_context(request, account: TimeAccount) -> dict:
     year = _year(request)
-    data = reads.statement(account, year)
+    data = reads.statement(account, year) if account.pk else _empty(year)
     for entry in data["entries"]:
         entry.text = entry_text(entry)
         entry.balance_hours = hours_display(entry.balance_after)
@@ -115,7 +120,7 @@ def timebank_statement(request):
     else:
         account = TimeAccount.objects.filter(user=user).first() or TimeAccount(user=user, balance=0)
     year = _year(request)
-    data = reads.statement(account, year) if account.pk else {"year": year, "opening": 0, "closing": 0, "entries": []}
+    data = reads.statement(account, year) if account.pk else _empty(year)
     association = reads.admin_associations(user).filter(memberships__user_id=account.user_id).first()
     pdf = statement_pdf(account, data, association=association.name if association else "")
     audit.record(

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 — fixtures imported from factories_records
 """Fixtures of the time-bank tests: the clock on a fixed day, a member's record for an elder, confirmed by the
 village liaison (so it deposits), and helpers to build ledgers quickly."""
 
