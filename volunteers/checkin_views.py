@@ -61,7 +61,7 @@ class CheckinForm(forms.Form):
         max_length=12,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9 ]*"}),
     )
-    action = forms.ChoiceField(choices=[(chk.IN, _("Sign in")), (chk.OUT, _("Sign out"))], widget=forms.HiddenInput)
+    action = forms.ChoiceField(choices=[(chk.IN, _("Check in")), (chk.OUT, _("Check out"))], widget=forms.HiddenInput)
     latitude = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
     longitude = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
 
