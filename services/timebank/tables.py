@@ -14,7 +14,7 @@ from services.timebank.models import TimeAccount
 class MemberAccountTable(tables.Table):
     name = tables.Column(accessor="user__real_name", verbose_name=_("Name"), order_by=("user__real_name", "pk"))
     phone = tables.Column(accessor="user__phone", verbose_name=_("Mobile"), orderable=False)
-    deposited = tables.Column(verbose_name=_("Deposited (hours)"), order_by=("deposited", "pk"))
+    deposited = tables.Column(verbose_name=_("Deposited (hours)"), order_by=("deposited", "pk"), empty_values=())
     balance = tables.Column(verbose_name=_("Balance (hours)"), order_by=("balance", "pk"))
 
     class Meta:
@@ -23,6 +23,11 @@ class MemberAccountTable(tables.Table):
         attrs = {"class": "table phone-cards"}
         per_page = 25
         order_by = ("name",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for bound in self.columns:  # labels for the card layout on phones
+            bound.column.attrs = {**bound.column.attrs, "td": {"data-label": str(bound.verbose_name)}}
 
     def render_name(self, record):
         url = reverse("volunteers:timebank-account", args=[record.pk])
