@@ -11,7 +11,7 @@ from volunteers.signals import attendance_marked
 
 @receiver(attendance_marked)
 def attendance_becomes_records(sender, *, actor, activity, request=None, **kwargs):
-    records_from_attendance(actor=actor, activity=activity, request=request)
+    records_from_attendance(actor=actor, activity=activity, request=request, signups=kwargs.get("signups"))
 
 
 @receiver(account_closing)

@@ -180,6 +180,9 @@ def activity_create(
     description: str = "",
     address: str = "",
     service_item=None,
+    walk_ins: bool = False,
+    latitude=None,
+    longitude=None,
     request=None,
 ) -> Activity:
     """An organisation admin posts an activity; it starts as a draft."""
@@ -207,6 +210,9 @@ def activity_create(
         signup_deadline=signup_deadline,
         audience=audience,
         service_item=service_item,
+        walk_ins=walk_ins,
+        latitude=latitude,
+        longitude=longitude,
         created_by=actor,
     )
     activity.full_clean()
@@ -227,6 +233,9 @@ EDITABLE_FIELDS = (
     "signup_deadline",
     "audience",
     "service_item",
+    "walk_ins",
+    "latitude",
+    "longitude",
 )
 
 

@@ -161,6 +161,23 @@ class ActivityForm(forms.Form):
     capacity = forms.IntegerField(label=_("Places"), widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
     audience = forms.ChoiceField(label=_("Who may join"), choices=Audience.choices, initial=Audience.VOLUNTEERS)
     service_item = forms.ModelChoiceField(label=_("Service delivered"), queryset=None, required=False)
+    walk_ins = forms.BooleanField(
+        label=_("Walk-ins welcome"),
+        required=False,
+        help_text=_("People who did not sign up may sign in at the door with the activity's code."),
+    )
+    latitude = forms.DecimalField(
+        label=_("Latitude of the place"), required=False, max_digits=9, decimal_places=6, min_value=-90, max_value=90
+    )
+    longitude = forms.DecimalField(
+        label=_("Longitude of the place"),
+        required=False,
+        max_digits=9,
+        decimal_places=6,
+        min_value=-180,
+        max_value=180,
+        help_text=_("Optional: sign-in at the door is then accepted only near this place."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

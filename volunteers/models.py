@@ -295,6 +295,14 @@ class Activity(models.Model):
         related_name="activities",
     )
     status = models.CharField(_("status"), max_length=10, choices=ActivityStatus.choices, default=ActivityStatus.DRAFT)
+    walk_ins = models.BooleanField(
+        _("walk-ins welcome"),
+        default=False,
+        help_text=_("People who did not sign up may sign in at the door with the activity's code."),
+    )
+    # where the kiosk stands (WGS-84): sign-in may be required within VOLUNTEERS_CHECKIN_MAX_METRES of it
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     signup_count = models.PositiveIntegerField(_("signed up"), default=0, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("posted by"), null=True, on_delete=models.SET_NULL, related_name="+"
@@ -353,12 +361,23 @@ class ActivitySignup(models.Model):
     attended = models.BooleanField(_("attended"), null=True, blank=True)
     minutes = models.PositiveIntegerField(_("minutes served"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
+    # QR sign-in at the door (volunteers.checkin): the times, and the last code window used (no replay)
+    checked_in_at = models.DateTimeField(_("signed in at"), null=True, blank=True)
+    checked_out_at = models.DateTimeField(_("signed out at"), null=True, blank=True)
+    code_window = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("activity sign-up")
         verbose_name_plural = _("activity sign-ups")
         ordering = ["activity", "created_at"]
-        constraints = [models.UniqueConstraint(fields=["activity", "user"], name="activitysignup_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["activity", "user"], name="activitysignup_unique"),
+            models.CheckConstraint(
+                condition=Q(checked_out_at__isnull=True)
+                | Q(checked_in_at__isnull=False, checked_out_at__gte=F("checked_in_at")),
+                name="activitysignup_out_after_in",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.activity}"

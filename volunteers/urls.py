@@ -7,7 +7,8 @@ from django.urls import path
 from services.givers import views as giver_views
 from services.records.dossier_urls import urlpatterns as dossier_urls
 from services.records.urls import urlpatterns as record_urls
-from volunteers import views
+from services.timebank.urls import urlpatterns as timebank_urls
+from volunteers import checkin_views, views
 
 app_name = "volunteers"
 
@@ -41,7 +42,10 @@ urlpatterns = (
         path("activities/<int:pk>/edit/", views.activity_edit, name="activity-edit"),
         path("activities/<int:pk>/status/", views.activity_status, name="activity-status"),
         path("activities/<int:pk>/attendance/", views.activity_attendance, name="activity-attendance"),
+        path("activities/<int:pk>/kiosk/", checkin_views.activity_kiosk, name="activity-kiosk"),
+        path("activities/<int:pk>/checkin/", checkin_views.activity_checkin, name="activity-checkin"),
     ]
     + record_urls
     + dossier_urls
+    + timebank_urls
 )

@@ -22,6 +22,7 @@ from services.purchasing.models import (
     SettlementStatus,
 )
 from services.records.models import Certificate, RecordKind, RecordStatus, ServiceRecord
+from services.timebank.models import TimeAccount, TimeEntry, TimeRequest, TimeTransaction
 
 __all__ = [
     "DEFAULT_CATEGORIES",
@@ -52,6 +53,10 @@ __all__ = [
     "SettlementLine",
     "SettlementRecord",
     "SettlementStatus",
+    "TimeAccount",
+    "TimeEntry",
+    "TimeRequest",
+    "TimeTransaction",
     "Visit",
     "VisitDigest",
     "VisitPlan",

@@ -20,6 +20,7 @@ from services.records.models import (
     ServiceRecord,
     minutes_between,
 )
+from services.timebank import actions as timebank
 from volunteers.models import SignupStatus
 
 # --- writes ----------------------------------------------------------------------------------------
@@ -254,6 +255,9 @@ def _decide(*, actor, record: ServiceRecord, status: str, reason: str = "", requ
         obj=locked,
         changes={"status": [RecordStatus.SUBMITTED, status], **({"reason": reason} if reason else {})},
     )
+    if status == RecordStatus.CONFIRMED:
+        # mutual aid deposits time in the giver's time-bank account, in this same transaction
+        timebank.deposit_for_record(record=locked, actor=actor)
     return locked
 
 
@@ -324,6 +328,7 @@ def record_reverse(*, actor, record: ServiceRecord, reason: str, request=None) -
     )
     record_rules.check_record(reversal)
     reversal.save()
+    timebank.reverse_for_record(reversal=reversal, actor=actor)  # its deposit, if any, is taken back
     audit.record(
         AuditAction.CREATE,
         request=request,
@@ -335,24 +340,28 @@ def record_reverse(*, actor, record: ServiceRecord, reason: str, request=None) -
 
 
 @transaction.atomic
-def records_from_attendance(*, actor, activity, request=None) -> tuple[list[ServiceRecord], list[str]]:
+def records_from_attendance(*, actor, activity, request=None, signups=None) -> tuple[list[ServiceRecord], list[str]]:
     """Attendance marked on an activity becomes submitted records (one per person who served minutes).
 
     Idempotent: a person who already has a record for the activity is skipped. Each record passes
     `check_record`; those that do not are skipped and reported (returned messages), the others are kept.
-    Call it from volunteers.activities.attendance_mark once the organiser saves attendance.
+    Call it from volunteers.activities.attendance_mark once the organiser saves attendance, or for one person's
+    `signups` when they sign out at the door (volunteers.checkin: their own attendance, still to be confirmed).
     """
 
-    if not record_rules.is_admin_of(actor, activity.organisation) and not actor.is_superuser:
+    own_sign_out = signups is not None and all(s.user_id == actor.pk for s in signups)
+    if not own_sign_out and not record_rules.is_admin_of(actor, activity.organisation) and not actor.is_superuser:
         raise PermissionDenied(record_rules.NOT_PROXY)
     if activity.service_item_id is None:
         return [], [str(record_rules.NO_ACTIVITY_ITEM)]
     done = set(ServiceRecord.objects.filter(activity=activity, sign=1).values_list("giver_id", flat=True))
     created, problems = [], []
-    signups = activity.signups.filter(status=SignupStatus.SIGNED_UP, attended=True, minutes__gt=0).select_related(
-        "user"
-    )
-    for signup in signups:
+    attended = activity.signups.filter(status=SignupStatus.SIGNED_UP, attended=True, minutes__gt=0)
+    if signups is not None:
+        attended = attended.filter(pk__in=[s.pk for s in signups])
+    for signup in attended.select_related("user"):
+        # signed in at the door: the record starts then (never before the activity)
+        start = max(signup.checked_in_at, activity.start) if signup.checked_in_at else activity.start
         if signup.user_id in done:
             continue
         record = ServiceRecord(
@@ -362,8 +371,8 @@ def records_from_attendance(*, actor, activity, request=None) -> tuple[list[Serv
             region_id=activity.village_id,
             service_item_id=activity.service_item_id,
             kind=RecordKind.VOLUNTEER,
-            start=activity.start,
-            end=activity.start + datetime.timedelta(minutes=signup.minutes),
+            start=start,
+            end=start + datetime.timedelta(minutes=signup.minutes),
             place=activity.place[:200],
             content=activity.title,
             recorded_by=actor,

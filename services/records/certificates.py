@@ -172,20 +172,27 @@ def _date_cn(value: str) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def pdf_font() -> str:
+    """The Chinese font of the portal's PDFs (certificates, time-bank statements), registered once."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+    font = "STSong-Light"
+    if font not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(font))
+    return font
+
+
 def certificate_pdf(certificate: Certificate, *, verify_url: str) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_CENTER
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
     from reportlab.platypus.flowables import KeepTogether
 
-    font = "STSong-Light"
-    if font not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(font))
+    font = pdf_font()
     base = ParagraphStyle("base", fontName=font, fontSize=11, leading=17, wordWrap="CJK")
     title = ParagraphStyle("title", parent=base, fontSize=22, leading=30, alignment=TA_CENTER, spaceAfter=8)
     small = ParagraphStyle("small", parent=base, fontSize=9, leading=12)

@@ -20,6 +20,7 @@ SEEDERS = [
     "services.pairing.demo.seed",  # needs and pairings in the demo village
     "services.records.demo.seed",  # the demo volunteer's service records, training, award
     "services.purchasing.demo.seed",  # the county's contract with the demo association, October's settlement
+    "services.timebank.demo.seed",  # deposits of the confirmed demo records, a transfer to kin
 ]
 
 
