@@ -4,7 +4,7 @@ visits due and recorded, alerts listed and acknowledged. Rows come only through 
 
 import datetime
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from django.core.exceptions import PermissionDenied
@@ -142,7 +142,7 @@ def visit_create(request, payload: VisitIn):
         raise Http404
     for name in ("living_conditions", "health", "mood", "alert_kind"):
         data[name] = data[name] or ""
-    return 201, care_visits.visit_record(actor=request.user, elder=elder, request=request, **data)
+    return Status(201, care_visits.visit_record(actor=request.user, elder=elder, request=request, **data))
 
 
 class AlertOut(Schema):

@@ -2,7 +2,7 @@
 
 import datetime
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from django.http import Http404
 from django.utils.translation import gettext
@@ -26,7 +26,7 @@ class MessageOut(Schema):
 def code_request(request, payload: CodeIn):
     """A 6-digit code, valid 10 minutes. The answer is the same whether or not the number has an account."""
     auth.code_request(phone=payload.phone, request=request)
-    return 202, {"message": gettext("If this number has an account, a code is on its way by SMS.")}
+    return Status(202, {"message": gettext("If this number has an account, a code is on its way by SMS.")})
 
 
 class TokenIn(Schema):

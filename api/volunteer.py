@@ -3,7 +3,7 @@ and pairings. Every read is the person's own, through the selectors the portal's
 
 import datetime
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from django.core.exceptions import ValidationError
@@ -102,7 +102,7 @@ def my_signups(request):
 def signup(request, activity_id: int):
     activity = activity_visible(user=request.user, pk=activity_id)
     created = activity_signup(user=request.user, activity=activity, request=request)
-    return 201, giver_signups(user=request.user).get(pk=created.pk)
+    return Status(201, giver_signups(user=request.user).get(pk=created.pk))
 
 
 class DoneOut(Schema):
@@ -178,7 +178,7 @@ def record_create(request, payload: RecordIn):
     if not form.is_valid():
         raise ValidationError({name: list(messages) for name, messages in form.errors.items()})
     record = record_actions.record_create(actor=request.user, giver=request.user, request=request, **form.record_data())
-    return 201, _my_records(request.user).get(pk=record.pk)
+    return Status(201, _my_records(request.user).get(pk=record.pk))
 
 
 # --- certificates and pairings ---------------------------------------------------------------------
@@ -214,9 +214,10 @@ def my_certificates(request):
 @router.post("/me/certificates", response={201: CertificateOut, **errors()}, summary="Issue a certificate")
 def certificate_issue(request, payload: CertificateIn):
     """A certificate of my confirmed volunteer service in the period (the PDF is on the portal)."""
-    return 201, certs.certificate_issue(
+    certificate = certs.certificate_issue(
         user=request.user, start=payload.period_start, end=payload.period_end, request=request
     )
+    return Status(201, certificate)
 
 
 class PairingOut(Schema):
