@@ -39,7 +39,9 @@ def request_code(client, phone="13900000006"):
 
 def exchange(client, code, phone="13900000006"):
     return client.post(
-        "/api/v1/auth/token", {"phone": phone, "code": code, "client_name": "关爱小程序"}, content_type="application/json"
+        "/api/v1/auth/token",
+        {"phone": phone, "code": code, "client_name": "关爱小程序"},
+        content_type="application/json",
     )
 
 

@@ -104,7 +104,11 @@ def _alert(elder):
     from services.care.alerts import alert_raise
 
     alert, _ = alert_raise(
-        elder=elder, village=elder.village, kind="critical_illness", description="突发疾病", source="public",
+        elder=elder,
+        village=elder.village,
+        kind="critical_illness",
+        description="突发疾病",
+        source="public",
         reporter_phone="13700001234",
     )
     return alert
