@@ -7,6 +7,14 @@ import pytest
 from django.utils import timezone
 
 from api import auth
+from services.tests.factories_records import (  # noqa: F401 — fixtures of the giver's tests
+    elder,
+    item,
+    member,
+    org_admin,
+    organisation,
+    past_activity,
+)
 
 
 def tokens_for(user, *, client_name: str = "测试客户端") -> tuple[str, str]:

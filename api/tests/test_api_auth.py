@@ -62,7 +62,8 @@ def test_sms_code_signs_a_client_in(client, person, outbox):
     response = exchange(client, code)
     assert response.status_code == 200
     tokens = response.json()
-    assert tokens["token_type"] == "Bearer" and tokens["expires_in"] == 15 * 60
+    assert tokens["token_type"] == "Bearer"  # noqa: S105
+    assert tokens["expires_in"] == 15 * 60
     session = ClientSession.objects.get(user=person)
     assert session.client_name == "关爱小程序"
     assert tokens["access_token"] not in (session.access_digest, session.refresh_digest)

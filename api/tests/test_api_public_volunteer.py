@@ -2,16 +2,9 @@
 
 import pytest
 
+from api.errors import BAD_REQUEST
 from services.records.models import ServiceRecord
-from services.tests.factories_records import (  # noqa: F401 (fixtures)
-    at,
-    elder,
-    item,
-    member,
-    org_admin,
-    organisation,
-    past_activity,
-)
+from services.tests.factories_records import at
 from tests.factories import UserFactory
 from volunteers.models import ActivitySignup, SignupStatus
 from volunteers.tests.conftest import make_activity, make_organisation, make_profile
@@ -25,7 +18,7 @@ def test_services_paginated_in_one_shape(api_get, item, django_assert_max_num_qu
     bad = api_get("/services/", page_size=1000)
     assert bad.status_code == 400
     assert set(bad.json()["error"]["fields"]) == {"page_size"}
-    assert "数据" in bad.json()["error"]["message"]
+    assert bad.json()["error"]["message"] == str(BAD_REQUEST)
 
 
 def test_public_activities_and_organisations_hide_drafts_and_unapproved(api_get, organisation, org_admin):
