@@ -20,6 +20,9 @@ from services.care import visits as care_visits
 from services.care.models import AlertKind, AlertStatus, Condition, DutyKept, Mood, RiskLevel, VisitMethod
 from services.ledger.models import ElderStatus, Gender
 from services.ledger.selectors import elders_for
+from services.pairing import lifecycle as pairing_lifecycle
+from services.pairing import selectors as pairing_reads
+from services.pairing.models import PairingStatus
 
 from .auth import AccessToken
 from .errors import errors
@@ -198,3 +201,64 @@ def alert_acknowledge(request, alert_id: int, payload: AcknowledgeIn):
         raise Http404
     care_alerts.alert_acknowledge(actor=request.user, alert=alert, note=payload.note, request=request)
     return _scoped_alerts(request).get(pk=alert.pk)
+
+
+# --- pairing proposals (结对帮扶): accepted or declined by the township or county officer over the village ---
+
+
+class ProposalOut(Schema):
+    id: int
+    elder: ElderOut
+    giver_name: str
+    giver_is_organisation: bool
+    score: float | None
+    status: str
+
+    @staticmethod
+    def resolve_giver_name(pairing):
+        if pairing.giver_organisation_id:
+            return pairing.giver_organisation.name
+        return pairing.giver_user.real_name if pairing.giver_user_id else ""
+
+    @staticmethod
+    def resolve_giver_is_organisation(pairing):
+        return bool(pairing.giver_organisation_id)
+
+
+def _scoped_pairings(request):
+    return pairing_reads.pairings_for(request.user).select_related("elder__village", "giver_user", "giver_organisation")
+
+
+@router.get("/pairings/proposals", response={200: list[ProposalOut], **errors()}, summary="Pairing proposals")
+@paginate(PagePagination)
+def proposal_list(request):
+    """Proposed pairings of elders in my area, waiting for an officer (elder masked as in every list)."""
+    return _scoped_pairings(request).filter(status=PairingStatus.PROPOSED).order_by("elder__village_id", "pk")
+
+
+class DecisionIn(Schema):
+    note: str = Field("", max_length=300)
+
+
+def _proposal(request, pairing_id: int):
+    pairing = _scoped_pairings(request).filter(pk=pairing_id).first()
+    if pairing is None:
+        raise Http404
+    return pairing
+
+
+@router.post("/pairings/{pairing_id}/accept", response={200: ProposalOut, **errors()}, summary="Accept a proposal")
+def proposal_accept(request, pairing_id: int):
+    """The officer over the village makes the pairing active; the giver is told by SMS (as on the portal)."""
+    pairing = pairing_lifecycle.pairing_accept(
+        actor=request.user, pairing=_proposal(request, pairing_id), request=request
+    )
+    return _scoped_pairings(request).get(pk=pairing.pk)
+
+
+@router.post("/pairings/{pairing_id}/decline", response={200: ProposalOut, **errors()}, summary="Decline a proposal")
+def proposal_decline(request, pairing_id: int, payload: DecisionIn):
+    pairing = pairing_lifecycle.pairing_reject(
+        actor=request.user, pairing=_proposal(request, pairing_id), note=payload.note, request=request
+    )
+    return _scoped_pairings(request).get(pk=pairing.pk)

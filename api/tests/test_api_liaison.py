@@ -5,6 +5,7 @@ import pytest
 
 from portal.models import AuditEvent
 from portal.scoping import NO_ROLE
+from services.care import alerts as care_alerts
 from services.care.models import Alert, AlertStatus, Visit
 from services.tests.factories_care import make_elder, staff
 
@@ -134,5 +135,48 @@ def test_read_only_supervisor_cannot_acknowledge(api_post, db, elders):
     alert = _alert(mine)
     supervisor = staff("supervisor", "640422000000")
     response = api_post(f"/alerts/{alert.pk}/acknowledge", supervisor, {})
-    assert response.status_code in (400, 403)
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == str(care_alerts.READ_ONLY)
     assert Alert.objects.get(pk=alert.pk).status == AlertStatus.REPORTED
+
+
+def _proposal(elder, officer):
+    from services.pairing.lifecycle import pairing_propose
+    from tests.factories import UserFactory
+    from volunteers.tests.conftest import make_profile
+
+    giver = UserFactory(real_name="志愿者小马")
+    make_profile(giver, max_elders=2)
+    return pairing_propose(actor=officer, elder=elder, giver_user=giver)
+
+
+def test_township_officer_accepts_and_declines_proposals(api_get, api_post, township_officer, elders):
+    from services.pairing.models import Pairing, PairingStatus
+
+    mine, _ = elders
+    first = _proposal(mine, township_officer)
+    rows = api_get("/pairings/proposals", township_officer).json()["items"]
+    assert [(r["id"], r["giver_name"]) for r in rows] == [(first.pk, "志愿者小马")]
+    assert "*" in rows[0]["elder"]["id_number"]
+    response = api_post(f"/pairings/{first.pk}/accept", township_officer)
+    assert response.status_code == 200 and response.json()["status"] == PairingStatus.ACTIVE
+    again = api_post(f"/pairings/{first.pk}/accept", township_officer)
+    assert again.status_code == 400
+
+    second = _proposal(make_elder(name="另一位老人"), township_officer)
+    response = api_post(f"/pairings/{second.pk}/decline", township_officer, {"note": "路远"})
+    assert response.status_code == 200
+    assert Pairing.objects.get(pk=second.pk).status == PairingStatus.DECLINED
+
+
+def test_liaison_and_other_township_cannot_decide_proposals(api_get, api_post, township_officer, liaison, elders):
+    from services.pairing.models import Pairing, PairingStatus
+
+    mine, _ = elders
+    pairing = _proposal(mine, township_officer)
+    refused = api_post(f"/pairings/{pairing.pk}/accept", liaison)
+    assert refused.status_code == 400
+    other_officer = staff("township_officer", "640422101000")
+    assert api_get("/pairings/proposals", other_officer).json()["count"] == 0
+    assert api_post(f"/pairings/{pairing.pk}/accept", other_officer).status_code == 404
+    assert Pairing.objects.get(pk=pairing.pk).status == PairingStatus.PROPOSED
