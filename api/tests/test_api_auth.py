@@ -244,3 +244,16 @@ def test_session_timestamps_are_now(person):
         session = ClientSession.objects.get(user=person)
         assert session.created_at == timezone.now()
         assert session.access_expires_at == timezone.now() + datetime.timedelta(minutes=15)
+
+
+def test_requests_are_throttled_in_the_error_shape(client, db, monkeypatch):
+    from api.api import api
+    from api.errors import THROTTLED
+
+    for throttle in api.throttle:
+        monkeypatch.setattr(throttle, "num_requests", 2)
+    assert client.get("/api/v1/services/").status_code == 200
+    assert client.get("/api/v1/services/").status_code == 200
+    response = client.get("/api/v1/services/")
+    assert response.status_code == 429
+    assert response.json()["error"] == {"code": "throttled", "message": str(THROTTLED), "fields": {}}

@@ -87,6 +87,24 @@ def test_visits_due_are_scoped(api_get, liaison, elders):
     assert names == ["本村老人"]
 
 
+def test_due_and_alert_lists_query_counts_do_not_grow(client, liaison, elders, django_assert_max_num_queries):
+    headers = bearer(liaison)
+    mine, _ = elders
+    _alert(mine)
+    # warm up: the last-used stamp (once a minute) and the cached visit plans are not per row
+    client.get("/api/v1/visits/due", **headers)
+    counts = []
+    for _round in range(2):
+        with django_assert_max_num_queries(8) as due:
+            assert client.get("/api/v1/visits/due", {"when": "all"}, **headers).status_code == 200
+        with django_assert_max_num_queries(8) as alerts:
+            assert client.get("/api/v1/alerts/", **headers).status_code == 200
+        counts.append((len(due), len(alerts)))
+        for n in range(6):
+            _alert(make_elder(name=f"老人{n}"))
+    assert counts[0] == counts[1]
+
+
 def test_visit_create_and_refusals(api_post, liaison, elders):
     mine, theirs = elders
     response = api_post("/visits/", liaison, {"elder": mine.pk, "method": "phone", "notes": "电话问候"})

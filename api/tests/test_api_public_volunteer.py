@@ -6,7 +6,7 @@ from api.errors import BAD_REQUEST
 from services.records.models import ServiceRecord
 from services.tests.factories_records import at
 from tests.factories import UserFactory
-from volunteers.models import ActivitySignup, SignupStatus
+from volunteers.models import ActivitySignup, SignupStatus, VolunteerProfile
 from volunteers.tests.conftest import make_activity, make_organisation, make_profile
 
 
@@ -94,11 +94,23 @@ def test_bad_record_changes_nothing(api_post, member, past_activity, item):
     assert not ServiceRecord.objects.exists()
 
 
-def test_profile_certificates_and_pairings_are_mine(api_get, member, elder):
+def test_profile_and_certificates_are_mine(api_get, member):
     assert api_get("/me/profile", member).json()["village"]["code"] == "640422100201"
     assert api_get("/me/profile", UserFactory()).status_code == 404
     assert api_get("/me/certificates", member).json()["count"] == 0
-    assert api_get("/me/pairings", member).json()["items"] == []
+
+
+def test_pairings_show_my_elders_without_identity(api_get, member, elder, township_officer):
+    from services.pairing.lifecycle import pairing_accept, pairing_propose
+
+    VolunteerProfile.objects.filter(user=member).update(max_elders=2)
+    pairing_accept(
+        actor=township_officer, pairing=pairing_propose(actor=township_officer, elder=elder, giver_user=member)
+    )
+    rows = api_get("/me/pairings", member).json()["items"]
+    assert [(r["elder_name"], r["village"]["code"]) for r in rows] == [("李奶奶", "640422100201")]
+    assert set(rows[0]) == {"id", "elder_name", "village", "organisation", "start_date"}
+    assert api_get("/me/pairings", UserFactory()).json()["count"] == 0
 
 
 @pytest.mark.parametrize("path", ["/me", "/me/records", "/me/certificates", "/me/pairings", "/me/signups"])
