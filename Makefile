@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1:8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/portal
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: help install run serve faults migrate demo test test-sqlite test-postgres bench lint messages check clean
+.PHONY: help install run serve faults migrate demo test test-sqlite test-postgres bench lint messages api-schema check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -62,6 +62,9 @@ messages: install ## Rebuild the translation catalogues (project + one per app) 
 		$(foreach app,$(APPS_WITH_CATALOGUES),--ignore=$(app))
 	for app in $(APPS_WITH_CATALOGUES); do (cd $$app && ../$(PY) ../manage.py $(MAKEMESSAGES)) || exit 1; done
 	$(PY) manage.py compilemessages --ignore=.venv
+
+api-schema: install ## Regenerate api/openapi.json, the committed schema of /api/v1/ (a test compares them)
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) manage.py api_schema --write
 
 check: install ## Django checks, missing migrations, collectstatic
 	$(PY) manage.py check

@@ -63,6 +63,7 @@ CACHEABLE_VIEWS = frozenset(
 PUBLIC_UNDER_PRIVATE_PREFIXES = ("/volunteers/organisations/", "/volunteers/activities")
 NEVER_CACHED_PREFIXES = (
     "/admin/",
+    "/api/",
     "/django-admin/",
     "/accounts/",
     "/portal/",

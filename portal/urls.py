@@ -12,6 +12,8 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from api import views as api_views
+from api.api import api
 from cms.feeds import robots_txt
 from services.care.workbench import WorkbenchView
 
@@ -40,6 +42,8 @@ urlpatterns = [
     path("accounts/password/reset/", password_reset.request_code, name="account_reset_password"),
     path("accounts/password/reset/code/", password_reset.confirm_code, name="account_reset_password_code"),
     path("accounts/", include("allauth.urls")),
+    path("api/v1/", api.urls),
+    path("api/clients/<int:pk>/revoke/", api_views.client_revoke, name="api-client-revoke"),
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

@@ -15,6 +15,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "portal",
+    "api",
     "cms",
     "volunteers",
     "services",
@@ -313,3 +314,10 @@ LOGGING = {
         "apscheduler": {"level": "WARNING"},
     },
 }
+
+# The open API (/api/v1/, app `api`): access tokens are short-lived, refresh tokens last longer; both
+# can be revoked by their owner on “My page”. Throttles count per client (Django cache, so Redis in
+# production); API_RATE_LIMITS ({name: (count, seconds)}) bounds SMS sign-in codes (api/ratelimit.py).
+API_ACCESS_TOKEN_SECONDS = env_int("API_ACCESS_TOKEN_SECONDS", 15 * 60)
+API_REFRESH_TOKEN_DAYS = env_int("API_REFRESH_TOKEN_DAYS", 30)
+API_THROTTLE_RATES = {"anon": env("API_THROTTLE_ANON", "120/m"), "auth": env("API_THROTTLE_AUTH", "600/m")}

@@ -30,6 +30,7 @@ CSRF_COOKIE_HTTPONLY = True
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1)
+NINJA_NUM_PROXIES = ALLAUTH_TRUSTED_PROXY_COUNT  # the API throttles read the client address the same way
 
 # Wagtail's editor shows its live preview in a same-origin frame, so X-Frame-Options stays
 # SAMEORIGIN (set in base.py) rather than DENY; other origins still cannot frame the site.
