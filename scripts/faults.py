@@ -10,10 +10,9 @@ stored, and background jobs finished; it exits non-zero when a Redis outage cost
 pages or when an acknowledged write is not stored.
 
 SCENARIOS is the extension point: a scenario is a name, when it starts (fraction of the run), and a
-function `inject(stack) -> None` that breaks something and repairs it (blocking until repaired). Worker
-kills mid pairing run and mid import belong there once those jobs run on the task queue: start the job,
-wait until its row says running, `stack.worker_kill()`, `stack.worker_start()`, then check with
-`stack.sql(...)` that it finished once (`stack.env` has the production environment for `stack.manage`).
+function `inject(stack) -> None` that breaks something and repairs it (blocking until repaired). The
+worker is also killed holding a matching run and holding an import (the job left as a dead worker leaves
+it); after the periodic requeue each must finish exactly once.
 """
 
 import contextlib
@@ -220,6 +219,99 @@ def postgres_restart(stack: Stack) -> None:
     stack.postgres_restart()
 
 
+# A job whose worker is SIGKILLed while it holds the job: the worker is killed, the job is queued and left as
+# a dead worker leaves it (its task RUNNING since long ago, the run or import claimed), a worker is started,
+# the periodic requeue runs, and the job must finish exactly once.
+PAIRING_JOB = """
+import datetime
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+from portal.models import Region
+from services.pairing.models import MatchRun
+from services.pairing.runs import match_start
+run = match_start(region=Region.objects.get(code="640422100000"), background=True)
+old = timezone.now() - datetime.timedelta(minutes=30)
+MatchRun.objects.filter(pk=run.pk).update(status="running", created_at=old)
+DBTaskResult.objects.filter(task_path="services.pairing.runs.run_match", status="READY").update(
+    status="RUNNING", started_at=old
+)
+print(run.pk)
+"""
+IMPORT_JOB = """
+import datetime
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+from portal.identity import check_digit
+from portal.models import User
+from services.ledger import imports
+liaison = User.objects.get(phone="13900000001")
+numbers = [f"64042219460101{8}{n}2" for n in range(1, 6)]
+lines = ["姓名,性别,身份证号,出生日期,村"] + [
+    f"演练老人{n},女,{x + check_digit(x)},1946-01-01,大营村" for n, x in enumerate(numbers, start=1)
+]
+job = imports.import_start(actor=liaison, content="\\n".join(lines).encode(), filename="drill.csv")
+job = imports.import_validate(job=job)
+assert job.status == "ready", job.errors
+assert imports.import_claim(job)
+imports.run_import.enqueue(job.pk, "apply")
+old = timezone.now() - datetime.timedelta(minutes=30)
+DBTaskResult.objects.filter(task_path="services.ledger.imports.run_import", status="READY").update(
+    status="RUNNING", started_at=old
+)
+print(job.pk)
+"""
+JOB_CHECKS: list[tuple[str, bool, str]] = []
+
+
+def _shell(stack: Stack, code: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        check=True,
+        cwd=ROOT,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+def _job_after_worker_death(stack: Stack, name: str, setup: str, done_sql: str, check_sql: str, expected) -> None:
+    stack.worker_kill()
+    pk = int(_shell(stack, setup))
+    stack.worker_start()
+    _shell(stack, "from portal.tasks import requeue_stale_tasks; print(requeue_stale_tasks.call())")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not stack.sql(done_sql, (pk,)):
+        time.sleep(0.5)
+    got = stack.sql(check_sql, (pk,))[0]
+    JOB_CHECKS.append((name, tuple(got) == expected(got), f"{check_sql % (pk,)} → {tuple(got)}"))
+
+
+def worker_killed_mid_pairing_run(stack: Stack) -> None:
+    _job_after_worker_death(
+        stack,
+        "matching run",
+        PAIRING_JOB,
+        "SELECT 1 FROM services_matchrun WHERE id = %s AND status = 'done'",
+        "SELECT count(*), count(DISTINCT (elder_id, giver_user_id, giver_organisation_id)), "
+        "(SELECT status FROM services_matchrun WHERE id = %s) FROM services_pairing WHERE match_run_id = "
+        "(SELECT max(id) FROM services_matchrun)",
+        lambda got: (got[1], got[1], "done") if got[1] > 0 else ("at least one proposal",),
+    )
+
+
+def worker_killed_mid_import(stack: Stack) -> None:
+    _job_after_worker_death(
+        stack,
+        "spreadsheet import",
+        IMPORT_JOB,
+        "SELECT 1 FROM services_importjob WHERE id = %s AND status = 'done'",
+        "SELECT (SELECT status FROM services_importjob WHERE id = %s), count(*) FROM services_elder "
+        "WHERE name LIKE '演练老人%%'",
+        lambda got: ("done", 5),
+    )
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -230,7 +322,9 @@ class Scenario:
 
 SCENARIOS: list[Scenario] = [
     Scenario("redis killed and restarted", 0.2, redis_outage, public_reads_must_not_fail=True),
-    Scenario("postgresql restarted", 0.6, postgres_restart),
+    Scenario("postgresql restarted", 0.5, postgres_restart),
+    Scenario("worker killed mid pairing run", 0.7, worker_killed_mid_pairing_run),
+    Scenario("worker killed mid import", 0.85, worker_killed_mid_import),
 ]
 
 
@@ -371,6 +465,13 @@ def report(stack: Stack, events: list, windows: list, start: float) -> bool:
         ok = False
     if not acknowledged:
         print("!!! no write was acknowledged: the drill did not exercise writes")
+        ok = False
+    for name, finished_once, detail in JOB_CHECKS:
+        print(f"{name} after its worker was killed: {'finished once' if finished_once else 'NOT finished once'}")
+        print(f"   {detail}")
+        ok &= finished_once
+    if len(JOB_CHECKS) < 2:
+        print("!!! the worker-kill scenarios did not run")
         ok = False
     return ok
 

@@ -214,9 +214,21 @@ def test_outbox_page_needs_a_staff_role(client, volunteer):
     assert client.get("/portal/sms/").status_code == 403
 
 
-def test_a_staff_members_messages_are_placed_in_their_region(liaison):
+def test_a_staff_members_messages_are_placed_in_their_region_by_the_worker(liaison):
     row = send_sms(liaison.phone, "你好")
+    row.refresh_from_db()
     assert row.region_id == VILLAGE
+
+
+@override_settings(TASKS=DB_TASKS)
+def test_sending_costs_the_request_two_inserts(liaison, django_assert_num_queries):
+    """The outbox row and the task row: no lookup of the recipient's region in the request (the worker does it)."""
+    with django_assert_num_queries(2):
+        row = send_sms(liaison.phone, "你好")
+    assert row.region_id is None
+    work_the_queue()
+    row.refresh_from_db()
+    assert row.region_id == VILLAGE and row.status == SmsStatus.SENT
 
 
 # --- the schedule ---------------------------------------------------------------------------------
