@@ -9,6 +9,7 @@ from wagtail.images.blocks import ImageChooserBlock
 from services.catalogue.models import ServiceCategory
 from volunteers import activities
 
+from . import models as pages  # cms.models imports this module: the page classes are read at render time
 from .richtext import render_richtext
 
 RICH_FEATURES = ["h2", "h3", "h4", "bold", "italic", "ol", "ul", "hr", "link", "document-link", "blockquote"]
@@ -130,10 +131,10 @@ class LatestPoliciesBlock(blocks.StructBlock):
     count = blocks.IntegerBlock(label=_("how many"), min_value=1, max_value=10, default=3)
 
     def get_context(self, value, parent_context=None):
-        from .models import PolicyPage
-
         context = super().get_context(value, parent_context)
-        context["policies"] = PolicyPage.objects.live().public().order_by("-published_date", "-pk")[: value["count"]]
+        context["policies"] = (
+            pages.PolicyPage.objects.live().public().order_by("-published_date", "-pk")[: value["count"]]
+        )
         return context
 
     class Meta:
@@ -147,10 +148,8 @@ class PublicityBlock(blocks.StructBlock):
     count = blocks.IntegerBlock(label=_("how many"), min_value=1, max_value=12, default=4)
 
     def get_context(self, value, parent_context=None):
-        from .models import ArticlePage
-
         context = super().get_context(value, parent_context)
-        context["articles"] = ArticlePage.objects.live().public().order_by("-date", "-pk")[: value["count"]]
+        context["articles"] = pages.ArticlePage.objects.live().public().order_by("-date", "-pk")[: value["count"]]
         return context
 
     class Meta:
@@ -166,15 +165,13 @@ class ServiceListSectionBlock(blocks.StructBlock):
     def get_context(self, value, parent_context=None):
         from django.db.models import Count, Q
 
-        from .models import ServiceListPage
-
         context = super().get_context(value, parent_context)
         context["categories"] = (
             ServiceCategory.objects.annotate(published_items=Count("items", filter=Q(items__published=True)))
             .filter(published_items__gt=0)
             .order_by("sort_order", "name")
         )
-        context["list_page"] = ServiceListPage.objects.live().public().first()
+        context["list_page"] = pages.ServiceListPage.objects.live().public().first()
         return context
 
     class Meta:

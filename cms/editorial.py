@@ -25,6 +25,8 @@ from wagtail.models import (
 
 from portal.models import Region, RegionLevel
 
+from .models import ArticleIndexPage
+
 MODERATORS_GROUP = "宣传审核员"
 EDITOR_GROUP_FORMAT = "{county}宣传编辑"
 WORKFLOW_NAME = "宣传与政策审核"
@@ -73,7 +75,6 @@ def workflow_ensure(*, site_root: Page) -> Workflow:
 @transaction.atomic
 def county_section_ensure(*, county: Region, parent: Page, intro: str = "") -> tuple[Page, Group]:
     """The county's own publicity section below `parent` and the editor group that may edit only there."""
-    from .models import ArticleIndexPage
 
     if county.level != RegionLevel.COUNTY:
         raise ValueError(NOT_A_COUNTY)

@@ -20,6 +20,7 @@ from services.catalogue.selectors import items_published
 from .blocks import RICH_FEATURES, ContentStreamBlock, HomeSectionsBlock
 from .richtext import html_to_text
 from .search import segment_for_index
+from .service_list import service_list_context
 
 PAGE_SIZE = 10
 
@@ -339,8 +340,6 @@ class ServiceListPage(RoutablePageMixin, SegmentedSearchMixin, Page):
 
     @path("")
     def service_list(self, request):
-        from .service_list import service_list_context
-
         context = self.get_context(request)
         context.update(service_list_context(request.GET))
         context["list_url"] = self.get_url(request)

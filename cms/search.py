@@ -33,6 +33,8 @@ from wagtail.models import Page
 
 from services.catalogue.selectors import items_published
 
+from . import models as cms_models  # cms.models imports this module: its names are read at call time
+
 MAX_QUERY_LENGTH = 100
 MAX_TERMS = 24
 RESULTS_PER_PAGE = 10
@@ -141,7 +143,6 @@ def service_items_search(query: str, limit: int = 10):
 
 def search_view(request):
     """/search/?query=… (or ?q=…): pages and care-service items, with highlighted excerpts and paging."""
-    from .models import ServiceListPage, paginate
 
     raw = (request.GET.get("query") or request.GET.get("q") or "").strip()
     query = raw[:MAX_QUERY_LENGTH]
@@ -154,7 +155,7 @@ def search_view(request):
     if query and not query_terms(query):
         notices.append(QUERY_EMPTY)
     elif query:
-        results = paginate(request, ranked_page_ids(query), RESULTS_PER_PAGE)
+        results = cms_models.paginate(request, ranked_page_ids(query), RESULTS_PER_PAGE)
         pages = Page.objects.filter(pk__in=results.object_list).specific().in_bulk()
         results.object_list = [pages[pk] for pk in results.object_list if pk in pages]
         for page in results.object_list:
@@ -163,7 +164,7 @@ def search_view(request):
             page.search_excerpt = excerpt(source, words)
             page.search_kind = page._meta.verbose_name
         items = service_items_search(query)
-    list_page = ServiceListPage.objects.live().public().first() if items else None
+    list_page = cms_models.ServiceListPage.objects.live().public().first() if items else None
     return TemplateResponse(
         request,
         "cms/search.html",

@@ -5,6 +5,8 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django import forms
 from django.utils.translation import gettext_lazy
 
+from .audit import client_ip
+from .models import User
 from .phone import INVALID_PHONE, clean_phone, normalise_phone
 from .sms_templates import send_template
 
@@ -63,8 +65,6 @@ class AccountAdapter(DefaultAccountAdapter):
         self.set_phone(user, phone, True)
 
     def get_user_by_phone(self, phone: str):
-        from .models import User
-
         return User.objects.filter(phone=normalise_phone(phone)).first()
 
     def send_verification_code_sms(self, user, phone: str, code: str, **kwargs) -> None:
@@ -74,7 +74,6 @@ class AccountAdapter(DefaultAccountAdapter):
         """Failed sign-ins count per number *and* client address: a stranger who types a named person's
         number five times wrong locks out only themselves, never the owner signing in from elsewhere.
         (allauth's per-IP limit of 10 a minute still holds across numbers.)"""
-        from .audit import client_ip
 
         return f"{super()._get_login_attempts_cache_key(request, **credentials)}:{client_ip(request) or '-'}"
 

@@ -5,8 +5,8 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from . import audit
-from .models import ROLE_LEVELS, AuditAction, Region, RoleKind, StaffRole
-from .scoping import in_scope
+from .models import ROLE_LEVELS, AuditAction, Region, RegionLevel, RoleKind, StaffRole
+from .scoping import has_role, in_scope
 
 NOT_ADMIN = _("Only a region administrator can grant staff roles.")
 OUT_OF_SCOPE = _("This region is outside your own scope; you cannot grant roles there.")
@@ -22,15 +22,11 @@ def can_grant_in(assigner, region: Region) -> bool:
 
 def staffrole_validate(*, assigner, role: str, region: Region) -> None:
     if not assigner.is_superuser and not in_scope(assigner, region.code, roles=[RoleKind.REGION_ADMIN]):
-        from .scoping import has_role
-
         if has_role(assigner, RoleKind.REGION_ADMIN):
             raise ValidationError(OUT_OF_SCOPE, code="out_of_scope")
         raise ValidationError(NOT_ADMIN, code="not_admin")
     levels = ROLE_LEVELS[RoleKind(role)]
     if region.level not in levels:
-        from .models import RegionLevel
-
         raise ValidationError(
             WRONG_LEVEL,
             code="wrong_level",

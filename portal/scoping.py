@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.translation import gettext_lazy as _
 
-from .models import READ_ONLY_ROLES, Region, RoleKind, StaffRole
+from .models import READ_ONLY_ROLES, Region, RoleKind, StaffRole, User
 
 NO_ROLE = _("Your account holds no staff role for this page. Ask your region administrator.")
 READ_ONLY = _("Your role may only read; it cannot change records.")
@@ -181,7 +181,6 @@ def scope_users(user, queryset: QuerySet) -> QuerySet:
 
 def scope_audit_events(user, queryset: QuerySet) -> QuerySet:
     """Audit events a region administrator may read: those written by people `scope_users` lets them see."""
-    from .models import User
 
     if _admin_prefixes(user) is None:
         return queryset

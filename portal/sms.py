@@ -24,12 +24,17 @@ import json
 import logging
 from functools import lru_cache, partial
 
+from django_tasks_db.backend import DatabaseBackend
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from . import tasks
+from .identity import keyed_hash
+from .models import SmsMessage, SmsStatus, StaffRole
 from .phone import mask_phone
 
 logger = logging.getLogger("portal.sms")
@@ -79,17 +84,12 @@ def get_sender():
 
 def _region_of(phone: str):
     """The region of the staff member with this number (their first role), for scoping the outbox."""
-    from .models import StaffRole
-
     role = StaffRole.objects.filter(user__phone=phone).order_by("pk").only("region_id").first()
     return role.region_id if role else None
 
 
 def send_sms(phone: str, message: str, *, template: str = "", params: dict | None = None, region=None):
     """Record the message in the outbox and have it delivered by a task. Returns the SmsMessage."""
-    from .identity import keyed_hash
-    from .models import SmsMessage
-
     # The recipient's region (for scoping the outbox) is looked up by the worker when not given: one query
     # less inside the request that sends the message.
     region_id = getattr(region, "pk", region) if region is not None else None
@@ -109,20 +109,14 @@ def send_sms(phone: str, message: str, *, template: str = "", params: dict | Non
 
 def _enqueue_is_transactional() -> bool:
     """True when the task backend writes its queue into the default database (django-tasks-db)."""
-    from django_tasks_db.backend import DatabaseBackend
-
-    from .tasks import deliver_sms
-
-    backend = deliver_sms.get_backend()
+    backend = tasks.deliver_sms.get_backend()
     return isinstance(backend, DatabaseBackend) and backend.options.get("database", "default") == "default"
 
 
 def dispatch(message_id: int) -> None:
     """Enqueue the delivery task: inside the caller's transaction when the queue lives in the same
     database (it commits with the row), else after the commit. SMS_ENQUEUE_AT_ONCE (tests) enqueues now."""
-    from .tasks import deliver_sms
-
-    enqueue = partial(deliver_sms.enqueue, message_id)
+    enqueue = partial(tasks.deliver_sms.enqueue, message_id)
     connection = transaction.get_connection()
     if getattr(settings, "SMS_ENQUEUE_AT_ONCE", False) or not connection.in_atomic_block or _enqueue_is_transactional():
         enqueue()
@@ -141,8 +135,6 @@ def _retry_delay(attempts: int) -> datetime.timedelta:
 
 def deliver(message_id: int) -> str:
     """Send one outbox message once. Returns what happened: sent, retry, failed, capped or skipped."""
-    from .models import SmsMessage, SmsStatus
-
     now = timezone.now()
     claimed = (
         SmsMessage.objects.filter(pk=message_id, status=SmsStatus.QUEUED)
@@ -187,8 +179,6 @@ def deliver(message_id: int) -> str:
 
 
 def _finish(row, status: str, answer: str, sent_at=None) -> None:
-    from .models import SmsMessage, SmsStatus
-
     SmsMessage.objects.filter(pk=row.pk, status=SmsStatus.SENDING).update(
         status=status, provider_answer=answer, sent_at=sent_at, next_attempt_at=None
     )
@@ -196,10 +186,8 @@ def _finish(row, status: str, answer: str, sent_at=None) -> None:
 
 def _enqueue_retry(message_id: int, when: datetime.datetime) -> None:
     """A deferred task when the backend can defer; otherwise `retry_due` (every minute) picks it up."""
-    from .tasks import deliver_sms
-
-    if deliver_sms.get_backend().supports_defer:
-        deliver_sms.using(run_after=when).enqueue(message_id)
+    if tasks.deliver_sms.get_backend().supports_defer:
+        tasks.deliver_sms.using(run_after=when).enqueue(message_id)
 
 
 # A message "sending" for this long was cut off mid-way (worker killed): whether the provider got it is
@@ -209,8 +197,6 @@ STALE_SENDING = datetime.timedelta(minutes=10)
 
 def retry_due() -> int:
     """Enqueue the queued messages whose time has come; end messages stuck in "sending". Returns the count."""
-    from .models import SmsMessage, SmsStatus
-
     now = timezone.now()
     SmsMessage.objects.filter(status=SmsStatus.SENDING, claimed_at__lt=now - STALE_SENDING).update(
         status=SmsStatus.FAILED, provider_answer="interrupted while sending; not retried (may have been sent)"

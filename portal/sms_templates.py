@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from .sms import send_sms
+
 
 @dataclass(frozen=True)
 class SmsTemplate:
@@ -41,6 +43,5 @@ def provider_params(template: str, message: str, params: dict | None) -> tuple[s
 
 def send_template(phone: str, key: str, *, region=None, **values):
     """Render template `key` with `values` and put it in the outbox (portal.sms.send_sms)."""
-    from .sms import send_sms
 
     return send_sms(phone, TEMPLATES[key].render(values), template=key, params=values, region=region)

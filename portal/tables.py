@@ -2,8 +2,10 @@ import django_tables2 as tables
 
 from django.utils.translation import gettext_lazy as _
 
+from . import audit
 from .exports import SafeTableExport
-from .models import Region
+from .forms import ExportReasonForm
+from .models import AuditAction, Region
 
 
 class VillageTable(tables.Table):
@@ -75,10 +77,6 @@ def audited_export(view, context, export_format: str):
     page asking why, the reason then kept in the audit trail."""
     from django.conf import settings
     from django.shortcuts import render
-
-    from . import audit
-    from .forms import ExportReasonForm
-    from .models import AuditAction
 
     request = view.request
     rows = len(context["table"].rows)

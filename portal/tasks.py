@@ -17,23 +17,21 @@ from django_tasks import task
 
 from django.core.management import call_command
 
+from portal import sms  # portal.sms imports this module too: its functions are read at call time
+
 logger = logging.getLogger("portal.tasks")
 
 
 @task()
 def deliver_sms(message_id: int) -> str:
     """Send one outbox message (portal.sms.deliver): sent at most once, retried with backoff."""
-    from .sms import deliver
-
-    return deliver(message_id)
+    return sms.deliver(message_id)
 
 
 @task()
 def retry_due_sms() -> int:
     """Enqueue the outbox messages due for another attempt (portal.sms.retry_due)."""
-    from .sms import retry_due
-
-    return retry_due()
+    return sms.retry_due()
 
 
 @task()
