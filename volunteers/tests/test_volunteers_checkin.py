@@ -173,7 +173,7 @@ def test_replay_second_sign_in_and_out_before_in(client, running, member, clock)
     post(client, running, "in", t=code)
     assert errors(post(client, running, "out", t=code)) == [str(chk.REPLAY)]
     clock.shift(30)
-    assert errors(post(client, running, "in", t=token(running))) == ["You have already signed in at 10:00."]
+    assert errors(post(client, running, "in", t=token(running))) == [str(chk.ALREADY_IN) % {"time": "10:00"}]
     signup = signup_of(running, member)
     assert signup.checked_out_at is None and signup.attended is None
     clock.shift(30)
