@@ -179,7 +179,7 @@ def test_replay_second_sign_in_and_out_before_in(client, running, member, clock)
     clock.shift(30)
     post(client, running, "out", t=token(running))
     clock.shift(30)
-    assert "already signed out" in errors(post(client, running, "out", t=token(running)))[0]
+    assert errors(post(client, running, "out", t=token(running))) == [str(chk.ALREADY_OUT) % {"time": "10:01"}]
 
 
 def test_not_signed_up_refused_unless_walk_ins(client, running, organisation, clock):
