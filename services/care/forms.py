@@ -193,6 +193,37 @@ class AlertReportForm(forms.Form):
         return ""
 
 
+class ReportLookupForm(forms.Form):
+    """Step one of "where is my report": the reference number and the phone the report was sent from."""
+
+    reference = forms.CharField(
+        label=_("Reference number"),
+        max_length=30,
+        help_text=_("Shown after you sent the report, e.g. 20261204-A1B2C3."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
+    reporter_phone = forms.CharField(
+        label=_("The mobile number you reported with"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+    )
+
+    def clean_reporter_phone(self):
+        return clean_phone(self.cleaned_data.get("reporter_phone"))
+
+
+class ReportCodeForm(forms.Form):
+    """Step two: the code sent by SMS."""
+
+    reference = forms.CharField(widget=forms.HiddenInput, max_length=30)
+    code = forms.RegexField(
+        label=_("Code from the SMS"),
+        regex=r"^\s*\d{6}\s*$",
+        error_messages={"invalid": _("Enter the 6 digits from the SMS.")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": "6"}),
+    )
+
+
 class AlertStepForm(forms.Form):
     to_status = forms.CharField(widget=forms.HiddenInput)
     from_status = forms.CharField(widget=forms.HiddenInput, required=False)
