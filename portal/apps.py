@@ -10,5 +10,7 @@ class PortalConfig(AppConfig):
         # Every process (web, publish_scheduled, shell) must end the public page cache's generation
         # when content changes, not only the ones that serve pages.
         from .cache import connect_invalidation
+        from .choose import use_choose_label
 
         connect_invalidation()
+        use_choose_label()

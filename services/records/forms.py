@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.adapter import MobilePhoneField
+from portal.choose import CHOOSE
 from portal.models import RoleKind
 from portal.scoping import can_write, has_role, scope_queryset
 from services.catalogue.selectors import items_published
@@ -20,7 +21,7 @@ from volunteers.profiles import service_items_for
 
 ONE_TARGET = _("Choose either an activity or an elder.")
 GROUP_ONE_TARGET = _("Choose elders, a posted activity, or enter a past activity — only one of them.")
-CHOOSE = _("Choose…")
+
 NO_HELPER = _("Choose at least one helper, or give a helper's mobile number.")
 PERIOD_ORDER = _("The end of the period must not be before its start.")
 PHOTO_TYPES = ("jpg", "jpeg", "png", "webp")
@@ -40,8 +41,8 @@ class _ServiceFields(forms.Form):
     )
     service_item = forms.ModelChoiceField(label=_("Service item"), queryset=ServiceItem.objects.none())
     day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
-    start_time = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-    end_time = forms.TimeField(label=_("To"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    start_time = forms.TimeField(label=_("Start time"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    end_time = forms.TimeField(label=_("End time"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     place = forms.CharField(label=_("Place"), max_length=200)
     content = forms.CharField(label=_("What was done"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
 
