@@ -47,3 +47,15 @@ def test_staff_form_pages_have_no_dashes(client, liaison, name):
     response = client.get(url)
     assert response.status_code == 200
     assert "---------" not in response.content.decode()
+
+
+def test_the_ledger_area_filter_says_all_once_and_no_stray_dot(client, liaison):
+    import re
+
+    make_elder()
+    client.force_login(liaison)
+    html = client.get(reverse("services:elder-list")).content.decode()
+    select = re.search(r'<select name="region"[^>]*>(.*?)</select>', html, re.S).group(1)
+    options = re.findall(r"<option[^>]*>([^<]*)</option>", select)
+    assert options[0] in ("All", "全部") and options.count(options[0]) == 1
+    assert all(not o.startswith("·") for o in options), options
