@@ -198,3 +198,15 @@ def test_the_window_edge_is_ten_working_days(clock, client, org_admin, organisat
 def test_a_member_cannot_enter_a_past_activity(clock, client, organisation, member, item):
     client.force_login(member)
     assert client.get(reverse("volunteers:record-create-group")).status_code == 403
+
+
+def test_the_record_page_shows_no_internal_number(clock, client, organisation, member, elder, item):
+    Pairing.objects.create(elder=elder, giver_organisation=organisation, status=PairingStatus.ACTIVE)
+    client.force_login(member)
+    client.post(
+        reverse("volunteers:record-create"), own(elder=elder.pk, organisation=organisation.pk, service_item=item.pk)
+    )
+    record = ServiceRecord.objects.get()
+    html = client.get(reverse("volunteers:record-detail", args=[record.pk])).content.decode()
+    assert f"#{record.pk}<" not in html and f"#{record.pk} " not in html
+    assert "2026年12月2日" in html
