@@ -4,6 +4,8 @@ import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from django.template import Context, Template
 from django.utils import translation
 
@@ -33,3 +35,16 @@ def test_the_template_filters():
     with translation.override("zh-hans"):
         html_zh = Template("{% load portal_format %}{{ d|cn_date }}").render(Context({"d": datetime.date(2026, 12, 4)}))
     assert html.startswith("3,680.00 | ") and html_zh == "2026年12月4日"
+
+
+@pytest.mark.django_db
+def test_my_page_shows_hours_and_no_division_code(client, liaison):
+    """Issue 16, item 7: 我的 mixed minutes with hours and showed the 12-digit region code."""
+    from django.urls import reverse
+
+    client.force_login(liaison)
+    response = client.get(reverse("portal:me"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "640422100201" not in html
+    assert "Minutes at activities" not in html and "参加活动分钟" not in html
