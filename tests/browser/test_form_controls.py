@@ -64,3 +64,27 @@ def test_every_control_on_every_form_page_is_big_enough(demo_site, open_page, el
         if result["small"] or result["overflow"] > 0:
             failures[path] = result
     assert not failures, failures
+
+
+@pytest.mark.parametrize("elder_mode", [False, True], ids=["normal", "elder"])
+def test_staff_list_controls_are_big_enough(demo_site, open_page, elder_mode):
+    """Item 8: the member list's 同意/拒绝/设为管理员, filter, export and clear links, 详情 in tables."""
+    from portal.models import User
+    from volunteers.models import Organisation
+
+    least = {"height": 60, "text": 18} if elder_mode else {"height": 44, "text": 16}
+    liaison = User.objects.get(phone="13900000001")
+    organisation = Organisation.objects.filter(memberships__user=liaison, memberships__is_admin=True).first()
+    failures = {}
+    for path in [
+        reverse("volunteers:organisation-members", args=[organisation.pk]),
+        reverse("services:elder-list"),
+        reverse("volunteers:record-list"),
+        reverse("services:visits-due"),
+    ]:
+        page = open_page(path, elder=elder_mode, name="list" + path.replace("/", "_").rstrip("_"), user=liaison)
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        result = page.evaluate(MEASURE, least)
+        if result["small"] or result["overflow"] > 0:
+            failures[path] = result
+    assert not failures, failures
