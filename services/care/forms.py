@@ -12,6 +12,7 @@ from services.care.models import AlertKind, AlertSource, Condition, DutyKept, Mo
 from services.care.visits import FollowUpData
 
 HONEYPOT_FILLED = _("Your report could not be sent. Please try again.")
+RISK_REQUIRED = _("Choose the risk you assessed, even if it is none.")
 YES_NO = [("1", _("Yes, I reached them")), ("0", _("No, nobody answered / not at home"))]
 
 
@@ -51,9 +52,8 @@ class VisitForm(forms.Form):
         initial=DutyKept.UNKNOWN,
         widget=BigRadio,
     )
-    risk_level = forms.ChoiceField(
-        label=_("Risk assessed"), choices=RiskLevel.choices, initial=RiskLevel.NONE, widget=BigRadio
-    )
+    # no default: "no risk" is a judgement the visitor makes, not one the form makes for her
+    risk_level = forms.ChoiceField(label=_("Risk assessed"), choices=RiskLevel.choices, required=False, widget=BigRadio)
     alert_kind = forms.ChoiceField(
         label=_("If the risk is high: what kind of emergency"),
         choices=[("", "—")] + AlertKind.choices,
@@ -92,6 +92,8 @@ class VisitForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if data.get("contact_made") and not data.get("risk_level") and "risk_level" not in self.errors:
+            self.add_error("risk_level", RISK_REQUIRED)
         if data.get("follow_up_action") and not data.get("follow_up_due"):
             data["follow_up_due"] = timezone.localdate() + datetime.timedelta(days=7)
         return data

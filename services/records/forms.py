@@ -97,6 +97,10 @@ class RecordForm(_ServiceFields):
             if nothing:
                 del self.fields[name]
         self.nothing_to_log = self.empty["activity"] and self.empty["elder"]
+        if self.empty["organisation"]:
+            # purchased service is an organisation's, under its contract: not for someone in none
+            self.fields["kind"].choices = [(RecordKind.VOLUNTEER, RecordKind.VOLUNTEER.label)]
+            self.fields["kind"].widget = forms.HiddenInput()
 
     def clean_photo(self):
         photo = self.cleaned_data.get("photo")

@@ -210,3 +210,19 @@ def test_the_record_page_shows_no_internal_number(clock, client, organisation, m
     html = client.get(reverse("volunteers:record-detail", args=[record.pk])).content.decode()
     assert f"#{record.pk}<" not in html and f"#{record.pk} " not in html
     assert "2026年12月2日" in html
+
+
+def test_a_volunteer_in_no_organisation_cannot_log_purchased_service(clock, client, elder, item):
+    volunteer = UserFactory(real_name="个人志愿者")
+    make_profile(volunteer)
+    Pairing.objects.create(elder=elder, giver_user=volunteer, status=PairingStatus.ACTIVE, start_date=NOW.date())
+    client.force_login(volunteer)
+    html = client.get(reverse("volunteers:record-create")).content.decode()
+    assert 'value="purchased"' not in html
+    response = client.post(
+        reverse("volunteers:record-create"), own(elder=elder.pk, service_item=item.pk, kind="purchased")
+    )
+    assert response.status_code == 200 and "kind" in response.context["form"].errors
+    assert not ServiceRecord.objects.exists()
+    response = client.post(reverse("volunteers:record-create"), own(elder=elder.pk, service_item=item.pk))
+    assert response.status_code == 302 and ServiceRecord.objects.get().kind == "volunteer"
