@@ -48,3 +48,10 @@ def test_my_page_shows_hours_and_no_division_code(client, liaison):
     assert response.status_code == 200
     assert "640422100201" not in html
     assert "Minutes at activities" not in html and "参加活动分钟" not in html
+
+
+@pytest.mark.django_db
+def test_favicon_is_not_a_404(client):
+    """Issue 16, item 11: /favicon.ico answered 404."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("img/favicon.svg")
