@@ -4,9 +4,7 @@ from allauth.account.decorators import secure_admin_login
 
 from django.conf import settings
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 
 from wagtail import urls as wagtail_urls
@@ -47,7 +45,7 @@ urlpatterns = [
     path("sitemap.xml", sitemap, name="sitemap"),
     path("robots.txt", robots_txt, name="robots"),
     # browsers ask for /favicon.ico whatever the page says: send them to the site's icon
-    path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True), name="favicon"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("", include("cms.urls")),
 ]
 

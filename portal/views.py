@@ -89,3 +89,12 @@ def region_children(request, code: str):
         return JsonResponse({"error": "bad code", "children": []}, status=400)
     children = list(Region.objects.filter(parent_id=code).values("code", "name"))
     return JsonResponse({"children": children})
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says: send them to the site's icon (resolved per
+    request, so the hashed name of the collected file is used in production)."""
+    from django.http import HttpResponsePermanentRedirect
+    from django.templatetags.static import static
+
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
