@@ -13,8 +13,10 @@ class PortalConfig(AppConfig):
         # Every process (web, publish_scheduled, shell) must end the public page cache's generation
         # when content changes, not only the ones that serve pages.
         from .cache import connect_invalidation
+        from .choose import use_choose_label
 
         connect_invalidation()
+        use_choose_label()
 
         # Every django-tables2 export (ledger, visits, alerts, pairings, records, volunteers, contracts…)
         # goes through one exporter that writes formula-looking text as text (portal.exports).

@@ -21,9 +21,13 @@ def region_choices(user) -> list[tuple[str, str]]:
     choices = cache.get(key)
     if choices is None:
         regions = scope_regions(user).filter(level__in=[RegionLevel.TOWNSHIP, RegionLevel.VILLAGE]).order_by("code")
+        rows = list(regions.values_list("code", "name", "level")[:3000])
+        townships = {code for code, _name, level in rows if level == RegionLevel.TOWNSHIP}
+        # a village is indented under its township only when that township is listed too (a liaison's
+        # one village reads "大营村委会", not "· 大营村委会")
         choices = [
-            (code, name if level == RegionLevel.TOWNSHIP else f"· {name}")
-            for code, name, level in regions.values_list("code", "name", "level")[:3000]
+            (code, f"· {name}" if level != RegionLevel.TOWNSHIP and code[:9] + "000" in townships else name)
+            for code, name, level in rows
         ]
         cache.set(key, choices, 3600)
     return choices

@@ -52,6 +52,8 @@ urlpatterns = [
     path("volunteers/", include("volunteers.urls")),
     path("sitemap.xml", sitemap, name="sitemap"),
     path("robots.txt", robots_txt, name="robots"),
+    # browsers ask for /favicon.ico whatever the page says: send them to the site's icon
+    path("favicon.ico", views.favicon, name="favicon"),
     path("", include("cms.urls")),
 ]
 

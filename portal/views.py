@@ -169,3 +169,12 @@ class SmsOutboxView(ScopedViewMixin, ListView):
         context["statuses"] = SmsStatus.choices
         context["chosen_status"] = self.request.GET.get("status", "")
         return context
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says: send them to the site's icon (resolved per
+    request, so the hashed name of the collected file is used in production)."""
+    from django.http import HttpResponsePermanentRedirect
+    from django.templatetags.static import static
+
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))

@@ -165,9 +165,10 @@ class VolunteerStaffFilter(django_filters.FilterSet):
     def form(self):
         form = super().form
         if not getattr(self, "_choices_set", False):
-            form.fields["region"].choices = [("", _("All")), *region_choices(self.request.user)]
+            # each filter adds its own empty choice ("All", "Any") when listed: not a second one
+            form.fields["region"].choices = region_choices(self.request.user)
             organisations = organisations_for_staff(self.request.user).values_list("pk", "name")
-            form.fields["organisation"].choices = [("", _("Any")), *((str(pk), name) for pk, name in organisations)]
+            form.fields["organisation"].choices = [(str(pk), name) for pk, name in organisations]
             form.fields["q"].widget = forms.TextInput(attrs={"type": "search", "autocomplete": "off"})
             for name in ("hours_min", "hours_max"):
                 form.fields[name].widget.attrs.update({"inputmode": "decimal", "step": "any"})

@@ -348,11 +348,17 @@ def alert_report_public(
     place: str = "",
     person_name: str = "",
     relation: str = AlertSource.PUBLIC,
+    elder: Elder | None = None,
 ) -> tuple[Alert, bool]:
-    """The public form: match the elder by name in the village when unambiguous, else attach to the village."""
+    """The public form: match the elder by name in the village when unambiguous, else attach to the village.
+
+    `elder`: a paired volunteer reporting about her own elder (the caller checked the pairing)."""
     if relation not in (AlertSource.PUBLIC, AlertSource.FAMILY, AlertSource.VOLUNTEER):
         relation = AlertSource.PUBLIC
-    elder = match_elder(village=village, name=person_name)
+    if elder is not None and elder.village_id != village.pk:
+        raise ValidationError({"village": [ValidationError(ELDER_VILLAGE_MISMATCH, code="elder_village")]})
+    if elder is None:
+        elder = match_elder(village=village, name=person_name)
     actor = request.user if request.user.is_authenticated else None
     return alert_raise(
         actor=actor,

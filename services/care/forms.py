@@ -12,6 +12,7 @@ from services.care.models import AlertKind, AlertSource, Condition, DutyKept, Mo
 from services.care.visits import FollowUpData
 
 HONEYPOT_FILLED = _("Your report could not be sent. Please try again.")
+RISK_REQUIRED = _("Choose the risk you assessed, even if it is none.")
 YES_NO = [("1", _("Yes, I reached them")), ("0", _("No, nobody answered / not at home"))]
 
 
@@ -51,9 +52,8 @@ class VisitForm(forms.Form):
         initial=DutyKept.UNKNOWN,
         widget=BigRadio,
     )
-    risk_level = forms.ChoiceField(
-        label=_("Risk assessed"), choices=RiskLevel.choices, initial=RiskLevel.NONE, widget=BigRadio
-    )
+    # no default: "no risk" is a judgement the visitor makes, not one the form makes for her
+    risk_level = forms.ChoiceField(label=_("Risk assessed"), choices=RiskLevel.choices, required=False, widget=BigRadio)
     alert_kind = forms.ChoiceField(
         label=_("If the risk is high: what kind of emergency"),
         choices=[("", "—")] + AlertKind.choices,
@@ -92,6 +92,8 @@ class VisitForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if data.get("contact_made") and not data.get("risk_level") and "risk_level" not in self.errors:
+            self.add_error("risk_level", RISK_REQUIRED)
         if data.get("follow_up_action") and not data.get("follow_up_due"):
             data["follow_up_due"] = timezone.localdate() + datetime.timedelta(days=7)
         return data
@@ -191,6 +193,37 @@ class AlertReportForm(forms.Form):
         if self.cleaned_data.get("website"):
             raise forms.ValidationError(HONEYPOT_FILLED, code="honeypot")
         return ""
+
+
+class ReportLookupForm(forms.Form):
+    """Step one of "where is my report": the reference number and the phone the report was sent from."""
+
+    reference = forms.CharField(
+        label=_("Reference number"),
+        max_length=30,
+        help_text=_("Shown after you sent the report, e.g. 20261204-A1B2C3."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
+    reporter_phone = forms.CharField(
+        label=_("The mobile number you reported with"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+    )
+
+    def clean_reporter_phone(self):
+        return clean_phone(self.cleaned_data.get("reporter_phone"))
+
+
+class ReportCodeForm(forms.Form):
+    """Step two: the code sent by SMS."""
+
+    reference = forms.CharField(widget=forms.HiddenInput, max_length=30)
+    code = forms.RegexField(
+        label=_("Code from the SMS"),
+        regex=r"^\s*\d{6}\s*$",
+        error_messages={"invalid": _("Enter the 6 digits from the SMS.")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": "6"}),
+    )
 
 
 class AlertStepForm(forms.Form):

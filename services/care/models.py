@@ -386,6 +386,27 @@ class AlertStep(models.Model):
         return f"{self.alert.reference} · {self.get_status_display()}"
 
 
+class AlertLookupCode(models.Model):
+    """A code sent by SMS to the phone a public report was sent from, so the reporter can see its state.
+
+    Only a keyed hash of the code is kept; `attempts` counts every check and is raised by one conditional
+    UPDATE, so concurrent guesses cannot exceed the limit on any database."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="lookup_codes")
+    code_digest = models.CharField(max_length=64)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("report look-up code")
+        verbose_name_plural = _("report look-up codes")
+        indexes = [models.Index(fields=["alert", "-sent_at"], name="alert_lookup_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.alert_id} · {self.sent_at:%Y-%m-%d %H:%M}"
+
+
 class VisitDigest(models.Model):
     """The weekly SMS of due visits sent to one liaison: one per person and week, so re-runs send nothing."""
 

@@ -15,4 +15,5 @@ urlpatterns: list = [
     path("elders/<int:pk>/alert/", views.alert_raise, name="alert-raise"),
     path("report/", views.alert_report, name="alert-report"),
     path("report/thanks/", views.alert_report_thanks, name="alert-report-thanks"),
+    path("report/status/", views.alert_report_status, name="alert-report-status"),
 ]

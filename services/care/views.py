@@ -25,8 +25,17 @@ from portal.phone import mask_phone
 from portal.scoping import ScopedViewMixin, can_write, in_scope, scoped_view
 from portal.tables import ReasonedExportMixin
 from services.care import alerts as alert_ops
+from services.care import report_status
 from services.care import visits as visit_ops
-from services.care.forms import AlertRaiseForm, AlertReportForm, AlertStepForm, FollowUpDoneForm, VisitForm
+from services.care.forms import (
+    AlertRaiseForm,
+    AlertReportForm,
+    AlertStepForm,
+    FollowUpDoneForm,
+    ReportCodeForm,
+    ReportLookupForm,
+    VisitForm,
+)
 from services.care.models import AlertSource, AlertStatus, AlertStep, FollowUp
 from services.care.tables import (
     AlertExportTable,
@@ -38,6 +47,7 @@ from services.care.tables import (
     elder_url,
 )
 from services.ledger.selectors import elders_for
+from services.pairing.selectors import pairings_for_giver
 
 STAFF_ROLES = tuple(RoleKind.values)
 THANKS_SALT = "care.alert-report"
@@ -286,8 +296,19 @@ def alert_raise(request, pk: int):
 # --- the public report form ------------------------------------------------------------------------
 
 
+def _reporting_pairing(request):
+    """A paired volunteer reporting about one of her elders (the button beside each elder): that pairing."""
+    raw = request.POST.get("pairing") if request.method == "POST" else request.GET.get("pairing")
+    if not raw or not str(raw).isdigit() or not request.user.is_authenticated:
+        return None
+    return pairings_for_giver(request.user).select_related("elder__village").filter(pk=int(raw)).first()
+
+
 def alert_report(request):
-    """Anyone can report an emergency: no sign-in; rate limited; replays give the first reference back."""
+    """Anyone can report an emergency: no sign-in; rate limited; replays give the first reference back.
+
+    From a paired volunteer's list (`?pairing=`), the form names the elder and says she is a volunteer."""
+    pairing = _reporting_pairing(request)
     if request.method == "POST":
         form = AlertReportForm(request.POST)
         if form.is_valid():
@@ -304,7 +325,8 @@ def alert_report(request):
                         reporter_phone=d["reporter_phone"],
                         place=d["place"],
                         person_name=d["person_name"],
-                        relation=d["relation"],
+                        relation=AlertSource.VOLUNTEER if pairing else d["relation"],
+                        elder=pairing.elder if pairing else None,
                     )
                 except ValidationError as exc:
                     _apply_service_errors(form, exc)
@@ -313,9 +335,17 @@ def alert_report(request):
                     return redirect(f"{reverse('services:alert-report-thanks')}?r={token}")
         status = 429 if form.non_field_errors() and alert_ops.RATE_LIMITED in form.non_field_errors() else 200
     else:
-        form = AlertReportForm()
+        initial = {}
+        if pairing:
+            initial = {
+                "village": pairing.elder.village_id,
+                "person_name": pairing.elder.name,
+                "relation": AlertSource.VOLUNTEER,
+                "reporter_phone": getattr(request.user, "phone", ""),
+            }
+        form = AlertReportForm(initial=initial)
         status = 200
-    response = render(request, "services/care/alert_report.html", {"form": form}, status=status)
+    response = render(request, "services/care/alert_report.html", {"form": form, "pairing": pairing}, status=status)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -327,5 +357,45 @@ def alert_report_thanks(request):
     except signing.BadSignature as exc:
         raise Http404 from exc
     response = render(request, "services/care/alert_report_thanks.html", {"reference": reference})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def alert_report_status(request):
+    """Where is my report? Reference + phone → a code by SMS → the report's state (services.care.report_status)."""
+    lookup_form = ReportLookupForm(initial={"reference": request.GET.get("ref", "")[:30]})
+    code_form = None
+    state = None
+    status = 200
+    if request.method == "POST" and request.POST.get("step") == "send":
+        lookup_form = ReportLookupForm(request.POST)
+        if lookup_form.is_valid():
+            d = lookup_form.cleaned_data
+            try:
+                report_status.lookup_code_send(reference=d["reference"], phone=d["reporter_phone"], request=request)
+            except ValidationError as exc:
+                _apply_service_errors(lookup_form, exc)
+            else:
+                code_form = ReportCodeForm(initial={"reference": report_status.normalise_reference(d["reference"])})
+    elif request.method == "POST" and request.POST.get("step") == "check":
+        code_form = ReportCodeForm(request.POST)
+        if code_form.is_valid():
+            try:
+                alert = report_status.lookup_code_check(
+                    reference=code_form.cleaned_data["reference"], code=code_form.cleaned_data["code"], request=request
+                )
+            except ValidationError as exc:
+                _apply_service_errors(code_form, exc)
+            else:
+                state = report_status.report_state(alert)
+                code_form = None
+        if code_form is not None and code_form.errors:
+            status = 400
+    response = render(
+        request,
+        "services/care/alert_report_status.html",
+        {"lookup_form": lookup_form, "code_form": code_form, "state": state},
+        status=status,
+    )
     response["Cache-Control"] = "no-store"
     return response

@@ -32,6 +32,7 @@ def me(request):
     """The giver's own page: the portal's "my page" plus profile, organisations, activities and hours."""
     user = request.user
     profile = VolunteerProfile.objects.filter(user=user).select_related("village__parent").first()
+    attended_minutes = profiles.giver_attended_minutes(user=user)
     context = {
         "roles": staff_roles(user),
         "masked_phone": mask_phone(user.phone),
@@ -39,7 +40,9 @@ def me(request):
         "memberships": profiles.giver_organisations(user=user),
         "signups": profiles.giver_signups(user=user)[:20],
         "service_hours": giver_service_hours(user=user),
-        "attended_minutes": profiles.giver_attended_minutes(user=user),
+        "attended_minutes": attended_minutes,
+        # 我的 shows hours only, like every other total of service
+        "attended_hours": hours_display(attended_minutes),
         "now": timezone.now(),
         "giver_pairings": giver_elders(user, request=request),
     }

@@ -64,7 +64,8 @@ class ElderFilter(django_filters.FilterSet):
         form = super().form
         if not getattr(self, "_choices_set", False):
             user = self.request.user if self.request else None
-            form.fields["region"].choices = [("", _("All")), *region_choices(user)]
+            # the filter's own empty choice ("All") is added when the choices are listed: not a second one
+            form.fields["region"].choices = region_choices(user)
             form.fields["q"].widget = forms.TextInput(attrs={"type": "search", "autocomplete": "off"})
             self._choices_set = True
         return form

@@ -1,6 +1,15 @@
 """Models of the services app, one module per topic; import them here so Django finds them."""
 
-from services.care.models import Alert, AlertDeadline, AlertStep, FollowUp, Visit, VisitDigest, VisitPlan
+from services.care.models import (
+    Alert,
+    AlertDeadline,
+    AlertLookupCode,
+    AlertStep,
+    FollowUp,
+    Visit,
+    VisitDigest,
+    VisitPlan,
+)
 from services.catalogue.models import DEFAULT_CATEGORIES, ServiceCategory, ServiceItem
 from services.ledger.models import (
     CareAgreement,
@@ -28,6 +37,7 @@ __all__ = [
     "DEFAULT_CATEGORIES",
     "Alert",
     "AlertDeadline",
+    "AlertLookupCode",
     "AlertStep",
     "CareAgreement",
     "Certificate",

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from portal import audit
+from portal.formatting import money
 from portal.models import AuditAction, RegionLevel
 from services.purchasing import rules as purchasing_rules
 from services.purchasing import selectors as purchasing_reads
@@ -46,7 +47,9 @@ def check_contract(contract: PurchaseContract, lines: list[dict]) -> None:
         spent = purchasing_reads._exact_spent(contract)
         if contract.budget < spent:
             errors.append(
-                ValidationError(purchasing_rules.BUDGET_BELOW_SPENT, code="budget_below_spent", params={"spent": spent})
+                ValidationError(
+                    purchasing_rules.BUDGET_BELOW_SPENT, code="budget_below_spent", params={"spent": money(spent)}
+                )
             )
     if not lines:
         errors.append(ValidationError(purchasing_rules.NO_LINES, code="no_lines"))

@@ -22,6 +22,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from portal import audit
+from portal.formatting import money
 from portal.models import AuditAction
 from services.purchasing import rules as purchasing_rules
 from services.purchasing import selectors as purchasing_reads
@@ -404,7 +405,7 @@ def settlement_approve(*, actor, settlement: Settlement, request=None) -> Settle
         raise ValidationError(
             purchasing_rules.OVER_BUDGET,
             code="over_budget",
-            params={"total": settlement.total, "after": after, "budget": contract.budget},
+            params={"total": money(settlement.total), "after": money(after), "budget": money(contract.budget)},
         )
     billed = SettlementRecord.objects.filter(settlement=settlement, billable=True).values("record_id")
     moved = ServiceRecord.objects.filter(pk__in=billed, status=RecordStatus.CONFIRMED).update(

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from portal.formatting import money
 from services.purchasing.models import PurchaseContract
 from services.purchasing.rules import BUDGET_WARNING_RATIO
 
@@ -55,13 +56,13 @@ class ContractTable(tables.Table):
         warn = record.budget and Decimal(value) / record.budget >= BUDGET_WARNING_RATIO
         return format_html(
             '<span>{} <span class="spend-pct{}">{}%</span></span>',
-            f"{value:,.2f}",
+            money(value),
             " warn" if warn else "",
             percent,
         )
 
     def render_budget(self, value):
-        return f"{value:,.2f}"
+        return money(value)
 
     def render_waiting(self, value):
         if not value:

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from portal import audit
 from portal.models import AuditAction, User
@@ -21,7 +22,7 @@ from services.records.models import (
     minutes_between,
 )
 from services.timebank import actions as timebank
-from volunteers.models import SignupStatus
+from volunteers.models import Activity, ActivitySignup, ActivityStatus, Audience, SignupStatus
 
 # --- writes ----------------------------------------------------------------------------------------
 
@@ -188,6 +189,64 @@ def record_create_group(
         changes={"records": [r.pk for r in created], "minutes": sum(r.minutes for r in created)},
     )
     return created
+
+
+@transaction.atomic
+def activity_enter_past(
+    *,
+    actor,
+    organisation,
+    title: str,
+    givers: list,
+    service_item,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    place: str,
+    reason: str,
+    request=None,
+) -> Activity:
+    """An organisation admin enters an activity after it took place, so its attendance can be recorded.
+
+    Within the logging window and with a reason (services.records.rules.check_past_activity). It is created
+    finished, with the helpers who took part signed up as of its start; the reason is kept in its
+    description and in the audit trail. The caller records the service against it in the same transaction."""
+    if organisation is None or not record_rules.is_admin_of(actor, organisation):
+        if organisation is None:
+            record_rules.check_past_activity(organisation=None, start=start, end=end, reason=reason)
+        raise PermissionDenied(record_rules.PAST_NOT_ADMIN)
+    record_rules.check_past_activity(organisation=organisation, start=start, end=end, reason=reason)
+    if end <= start:
+        raise ValidationError(record_rules.ENDS_BEFORE_START, code="ends_before_start")
+    givers = list(dict.fromkeys(givers))
+    activity = Activity.objects.create(
+        organisation=organisation,
+        title=" ".join(title.split())[:100],
+        description=gettext("Entered after it took place. Reason: %(reason)s") % {"reason": reason.strip()[:500]},
+        village=organisation.region,
+        address=(place or "").strip()[:200],
+        start=start,
+        end=end,
+        capacity=max(len(givers), 1),
+        signup_deadline=start,
+        audience=Audience.VOLUNTEERS,
+        service_item=service_item,
+        status=ActivityStatus.FINISHED,
+        created_by=actor,
+    )
+    signups = [ActivitySignup(activity=activity, user=giver, attended=True) for giver in givers]
+    ActivitySignup.objects.bulk_create(signups)
+    # they took part in it: signed up as of its start, so the signup rule of check_record holds
+    ActivitySignup.objects.filter(activity=activity).update(created_at=start)
+    Activity.objects.filter(pk=activity.pk).update(signup_count=len(givers))
+    activity.refresh_from_db()
+    audit.record(
+        AuditAction.CREATE,
+        request=request,
+        actor=actor,
+        obj=activity,
+        changes={"entered_after_the_fact": True, "reason": reason.strip()[:500], "helpers": [g.pk for g in givers]},
+    )
+    return activity
 
 
 EDITABLE_FIELDS = ("service_item", "start", "end", "place", "content", "kind")

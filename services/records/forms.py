@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.adapter import MobilePhoneField
+from portal.choose import CHOOSE
 from portal.models import RoleKind
 from portal.scoping import can_write, has_role, scope_queryset
 from services.catalogue.selectors import items_published
@@ -19,6 +20,8 @@ from volunteers.models import Activity, ActivitySignup, Membership, MembershipSt
 from volunteers.profiles import service_items_for
 
 ONE_TARGET = _("Choose either an activity or an elder.")
+GROUP_ONE_TARGET = _("Choose elders, a posted activity, or enter a past activity — only one of them.")
+
 NO_HELPER = _("Choose at least one helper, or give a helper's mobile number.")
 PERIOD_ORDER = _("The end of the period must not be before its start.")
 PHOTO_TYPES = ("jpg", "jpeg", "png", "webp")
@@ -38,8 +41,8 @@ class _ServiceFields(forms.Form):
     )
     service_item = forms.ModelChoiceField(label=_("Service item"), queryset=ServiceItem.objects.none())
     day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
-    start_time = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-    end_time = forms.TimeField(label=_("To"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    start_time = forms.TimeField(label=_("Start time"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    end_time = forms.TimeField(label=_("End time"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     place = forms.CharField(label=_("Place"), max_length=200)
     content = forms.CharField(label=_("What was done"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -86,6 +89,18 @@ class RecordForm(_ServiceFields):
         ).order_by("name")
         profile = getattr(user, "volunteer_profile", None)
         self.fields["service_item"].queryset = service_items_for(profile)
+        for name in ("activity", "elder", "organisation", "service_item"):
+            self.fields[name].empty_label = CHOOSE
+        # what she may log for, and nothing to pick where there is nothing: the page says what to do instead
+        self.empty = {name: not self.fields[name].queryset.exists() for name in ("activity", "elder", "organisation")}
+        for name, nothing in self.empty.items():
+            if nothing:
+                del self.fields[name]
+        self.nothing_to_log = self.empty["activity"] and self.empty["elder"]
+        if self.empty["organisation"]:
+            # purchased service is an organisation's, under its contract: not for someone in none
+            self.fields["kind"].choices = [(RecordKind.VOLUNTEER, RecordKind.VOLUNTEER.label)]
+            self.fields["kind"].widget = forms.HiddenInput()
 
     def clean_photo(self):
         photo = self.cleaned_data.get("photo")
@@ -99,7 +114,9 @@ class RecordForm(_ServiceFields):
 
     def clean(self):
         data = super().clean()
-        if "activity" in self.fields and bool(data.get("activity")) == bool(data.get("elder")):
+        if ("activity" in self.fields or "elder" in self.fields) and bool(data.get("activity")) == bool(
+            data.get("elder")
+        ):
             raise forms.ValidationError(ONE_TARGET, code="one_target")
         return data
 
@@ -170,8 +187,30 @@ class GroupRecordForm(_ServiceFields):
         label=_("Elders served"), queryset=Elder.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
     activity = forms.ModelChoiceField(label=_("Or an activity"), queryset=Activity.objects.none(), required=False)
+    past_title = forms.CharField(
+        label=_("Or an activity that was not posted beforehand: its title"),
+        max_length=100,
+        required=False,
+        help_text=_("For attendance recorded after the fact, within 10 working days. Choose the organisation above."),
+    )
+    late_reason = forms.CharField(
+        label=_("Why it is entered afterwards"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
-    field_order = ["organisation", "givers", "helper_phone", "helper_name", "elders", "activity", "service_item"]
+    field_order = [
+        "organisation",
+        "givers",
+        "helper_phone",
+        "helper_name",
+        "elders",
+        "activity",
+        "past_title",
+        "late_reason",
+        "service_item",
+    ]
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -189,13 +228,21 @@ class GroupRecordForm(_ServiceFields):
             organisation__in=orgs, start__lte=timezone.now()
         ).order_by("-start")
         self.fields["service_item"].queryset = items_published()
+        for name in ("organisation", "activity", "service_item"):
+            self.fields[name].empty_label = CHOOSE
+        if not orgs.exists():  # a liaison without an organisation cannot enter an organisation's activity
+            del self.fields["past_title"]
+            del self.fields["late_reason"]
 
     def clean(self):
         data = super().clean()
         if not data.get("givers") and not data.get("helper_phone"):
             raise forms.ValidationError(NO_HELPER, code="no_helper")
-        if bool(data.get("activity")) == bool(data.get("elders")):
-            raise forms.ValidationError(ONE_TARGET, code="one_target")
+        targets = [bool(data.get("activity")), bool(data.get("elders")), bool((data.get("past_title") or "").strip())]
+        if sum(targets) != 1:
+            raise forms.ValidationError(GROUP_ONE_TARGET, code="one_target")
+        if targets[2] and not (data.get("late_reason") or "").strip():
+            self.add_error("late_reason", record_rules.PAST_REASON_REQUIRED)
         return data
 
 

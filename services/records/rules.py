@@ -77,6 +77,10 @@ ELDER_NOT_LINKED = _("You can record service only for elders you are paired with
 PHONE_NEEDS_NAME = _("No account has this mobile number yet; give the helper's name to add them.")
 NO_ACTIVITY_ITEM = _("The activity names no service item, so its attendance cannot become service records yet.")
 NOT_FOUND = _("Record %(pk)s was not found or is not yours to confirm.")
+PAST_REASON_REQUIRED = _("Say why this activity is entered after it took place.")
+PAST_NOT_ENDED = _("An activity entered after it took place must already have ended.")
+PAST_NEEDS_ORG = _("Choose the organisation that held the activity.")
+PAST_NOT_ADMIN = _("Only an admin of the organisation can enter its past activities.")
 
 
 # --- settings --------------------------------------------------------------------------------------
@@ -142,7 +146,10 @@ def is_admin_of(user, organisation) -> bool:
 
 
 def active_member_since(user, organisation) -> datetime.datetime | None:
-    """When the user became an active member (decision time, or the request when added directly)."""
+    """Since when an active member's service counts for the organisation: the day she asked to join.
+
+    Accepting a member vouches for her since her request (a volunteer often serves before the admin gets
+    round to accepting her); service before the request is not the organisation's."""
 
     membership = (
         Membership.objects.filter(user=user, organisation=organisation, status=MembershipStatus.ACTIVE)
@@ -151,7 +158,7 @@ def active_member_since(user, organisation) -> datetime.datetime | None:
     )
     if membership is None:
         return None
-    return membership.decided_at or membership.created_at
+    return min(filter(None, [membership.created_at, membership.decided_at]))
 
 
 # --- the elder link (pluggable) ----------------------------------------------------------------
@@ -178,10 +185,39 @@ def paired_or_liaison_vouches(record: ServiceRecord) -> None:
 
 
 def elders_paired_or_served(user) -> QuerySet:
-    """Elders a giver may log for: those paired with them now, and those a liaison already vouched for."""
+    """Elders a giver may log for herself: those paired with her now; those paired with an organisation she
+    is an active member of (service for her organisation, vouched by the liaison afterwards); and those a
+    liaison already vouched for."""
 
     paired = Pairing.objects.filter(giver_user=user, status=PairingStatus.ACTIVE).values("elder_id")
-    return Elder.objects.filter(pk__in=paired) | elders_served(user)
+    via_organisation = Pairing.objects.filter(
+        giver_organisation__memberships__user=user,
+        giver_organisation__memberships__status=MembershipStatus.ACTIVE,
+        status=PairingStatus.ACTIVE,
+    ).values("elder_id")
+    return Elder.objects.filter(pk__in=paired) | Elder.objects.filter(pk__in=via_organisation) | elders_served(user)
+
+
+def check_past_activity(
+    *, organisation, start: datetime.datetime, end: datetime.datetime, reason: str, now: datetime.datetime | None = None
+) -> None:
+    """An organisation enters an activity after it took place (attendance recorded after the fact): it must
+    have ended, within `RECORDS_LOG_WORKING_DAYS` working days, and the reason is said."""
+    now = now or timezone.now()
+    errors: dict[str, list] = {}
+    if organisation is None:
+        errors.setdefault("organisation", []).append(ValidationError(PAST_NEEDS_ORG, code="past_needs_org"))
+    if not (reason or "").strip():
+        errors.setdefault("late_reason", []).append(ValidationError(PAST_REASON_REQUIRED, code="past_reason"))
+    if end > now:
+        errors.setdefault("end_time", []).append(ValidationError(PAST_NOT_ENDED, code="past_not_ended"))
+    late = working_days_between(_local(end).date(), _local(now).date())
+    if late > log_working_days():
+        errors.setdefault("day", []).append(
+            ValidationError(TOO_LATE, code="too_late", params={"days": log_working_days(), "late": late})
+        )
+    if errors:
+        raise ValidationError(errors)
 
 
 def elder_link_check(record: ServiceRecord) -> None:

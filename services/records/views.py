@@ -100,11 +100,26 @@ def _create_group(request, form, data):
                 actor=request.user, phone=data["helper_phone"], name=data.get("helper_name", ""), request=request
             )
         )
+    activity = data.get("activity")
+    if (data.get("past_title") or "").strip():
+        service = form.service_data()
+        activity = record_actions.activity_enter_past(
+            actor=request.user,
+            organisation=data.get("organisation"),
+            title=data["past_title"],
+            givers=givers,
+            service_item=service["service_item"],
+            start=service["start"],
+            end=service["end"],
+            place=service["place"],
+            reason=data.get("late_reason", ""),
+            request=request,
+        )
     return record_actions.record_create_group(
         actor=request.user,
         givers=givers,
         elders=list(data["elders"]),
-        activity=data.get("activity"),
+        activity=activity,
         organisation=data.get("organisation"),
         request=request,
         **form.service_data(),

@@ -338,7 +338,8 @@ def test_attendance_after_the_activity(client, organisation, org_admin, member):
     activity.refresh_from_db()
     assert activity.status == ActivityStatus.FINISHED
     client.force_login(member)
-    assert '<dd class="big-number">90</dd>' in client.get(reverse("volunteers:me")).content.decode()
+    # 90 minutes at activities read as hours on 我的, like every other total
+    assert '<dd class="big-number">1.5</dd>' in client.get(reverse("volunteers:me")).content.decode()
 
 
 def test_description_with_html_is_harmless(client, organisation):

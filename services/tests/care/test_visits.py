@@ -297,3 +297,21 @@ def test_elder_panel_renders(liaison, rf):
     assert reverse("services:visit-create", args=[elder.pk]) in html
     assert reverse("services:alert-raise", args=[elder.pk]) in html
     assert reverse("services:visit-detail", args=[Visit.objects.get().pk]) in html
+
+
+def test_the_risk_is_a_choice_the_visitor_makes(client, liaison):
+    """Issue 16, item 11: the form pre-selected 无风险; now a reached elder's visit needs the risk chosen."""
+    from services.care.forms import RISK_REQUIRED
+    from services.models import Visit
+
+    elder = make_elder()
+    client.force_login(liaison)
+    html = client.get(reverse("services:visit-create", args=[elder.pk])).content.decode()
+    assert 'name="risk_level" value="none" checked' not in html and 'value="none" required checked' not in html
+    response = client.post(reverse("services:visit-create", args=[elder.pk]), _post(risk_level=""))
+    assert response.status_code == 200
+    assert str(RISK_REQUIRED) in response.context["form"].errors["risk_level"]
+    assert not Visit.objects.exists()
+    # nobody reached: nothing to assess
+    response = client.post(reverse("services:visit-create", args=[elder.pk]), _post(contact_made="0", risk_level=""))
+    assert response.status_code == 302 and Visit.objects.count() == 1

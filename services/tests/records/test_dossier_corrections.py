@@ -130,7 +130,9 @@ def test_accepting_writes_reversal_and_corrected_entry(client, member, org_recor
     assert record_reads.giver_totals(user=member)["volunteer_minutes"] == 180
     client.force_login(member)
     page = client.get(url).content.decode()
-    assert "已核实" in page and f"#{corrected.pk}" in page
+    # the corrected entry is linked by name, not by its internal number (issue 16)
+    corrected_url = reverse("volunteers:record-detail", args=[corrected.pk])
+    assert "已核实" in page and f'href="{corrected_url}"' in page and f"#{corrected.pk}" not in page
 
 
 def test_accepting_without_the_service_only_reverses(member, org_record, org_admin):

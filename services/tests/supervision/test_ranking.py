@@ -126,3 +126,11 @@ def test_dashboard_shows_the_top_of_the_ranking(client, township_officer, places
     preview = response.context["ranking_preview"]
     assert preview[0][0].code == VILLAGE and len(preview) == 5
     assert str(sup.SIGN_LABELS[sup.SIGN_ALERTS]) in [str(label) for label in preview[0][1]]
+
+
+def test_the_sign_labels_are_not_said_twice_in_chinese(client, township_officer, places):
+    """Issue 16, item 7: "底数不清（底数不清）" on the ranking."""
+    client.force_login(township_officer)
+    html = client.get(URL, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    for term in ("底数不清", "巡访不实", "处置不及时"):
+        assert f"{term}（{term}）" not in html
