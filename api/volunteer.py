@@ -2,6 +2,7 @@
 and pairings. Every read is the person's own, through the selectors the portal's pages use."""
 
 import datetime
+from typing import Literal
 
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
@@ -19,6 +20,7 @@ from services.records.forms import RecordForm
 from services.records.models import Certificate, RecordKind
 from services.records.selectors import records_for
 from volunteers.activities import activity_signup, activity_visible, activity_withdraw
+from volunteers.checkin import checkin
 from volunteers.models import VolunteerProfile
 from volunteers.profiles import giver_signups
 
@@ -115,6 +117,49 @@ def cancel_signup(request, activity_id: int):
     activity = activity_visible(user=request.user, pk=activity_id)
     activity_withdraw(user=request.user, activity=activity, request=request)
     return {"ok": True}
+
+
+class CheckinIn(Schema):
+    action: Literal["in", "out"] = Field(description="in: sign in; out: sign out")
+    code: str = Field(min_length=1, max_length=300, description="The QR code's token, or the 6 digits on the screen")
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+
+
+class CheckinOut(Schema):
+    activity_id: int
+    checked_in_at: datetime.datetime | None
+    checked_out_at: datetime.datetime | None
+    minutes: int | None
+
+
+@router.post(
+    "/activities/{activity_id}/checkin",
+    response={200: CheckinOut, **errors()},
+    summary="Sign in or out at an activity with the code shown at the door",
+)
+def checkin_at_the_door(request, activity_id: int, payload: CheckinIn):
+    """The same rules as the web page (volunteers.checkin): an expired code, another activity's code, a replay,
+    sign-out before sign-in or a second sign-in are refused and change nothing."""
+    activity = activity_visible(user=request.user, pk=activity_id)
+    code = payload.code.strip()
+    digits = code if code.isdigit() and len(code) == 6 else ""
+    signup = checkin(
+        user=request.user,
+        activity=activity,
+        action=payload.action,
+        token="" if digits else code,
+        digits=digits,
+        latitude=payload.latitude,
+        longitude=payload.longitude,
+        request=request,
+    )
+    return {
+        "activity_id": activity.pk,
+        "checked_in_at": signup.checked_in_at,
+        "checked_out_at": signup.checked_out_at,
+        "minutes": signup.minutes if signup.checked_out_at else None,
+    }
 
 
 # --- service records -------------------------------------------------------------------------------
