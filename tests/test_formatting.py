@@ -17,7 +17,10 @@ def test_money_is_grouped_with_two_decimals_half_up():
     assert money(Decimal("1234567.005")) == "1,234,567.01"
     assert money(Decimal("-12.5")) == "-12.50"
     assert money(None) == "—"
-    assert yuan(Decimal("3680")) == "3,680.00 yuan"
+    with translation.override("zh-hans"):
+        assert yuan(Decimal("3680")) == "3,680.00 元"
+    with translation.override("en"):
+        assert yuan(Decimal("3680")) == "3,680.00 yuan"
 
 
 def test_dates_the_chinese_way_on_their_local_day():
