@@ -22,10 +22,12 @@ def clear_ids_in_tables() -> list[tuple[str, str]]:
     found = []
     with connection.cursor() as cursor:
         for model in apps.get_models():
+            if model._meta.proxy or not model._meta.managed:
+                continue
             table = model._meta.db_table
-            columns = [
+            columns = [  # the columns of this model's own table (a Wagtail page's parent fields live in another)
                 f.column
-                for f in model._meta.concrete_fields
+                for f in model._meta.local_concrete_fields
                 if f.get_internal_type() in ("CharField", "TextField", "JSONField", "URLField")
             ]
             if not columns:
