@@ -13,8 +13,10 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from django.core import signals
 from django.core.cache import caches
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections
 
 from services.tests.factories_care import make_elder
 from tests.factories import StaffRoleFactory, UserFactory
@@ -28,6 +30,18 @@ SCHEMA_FILE = Path(__file__).resolve().parents[1] / "openapi.json"
 schema = schemathesis.openapi.from_path(SCHEMA_FILE)
 schema.app = WSGIHandler()
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+@pytest.fixture(autouse=True)
+def _requests_keep_the_test_connection():
+    """A real WSGI handler closes "old" connections at each request's start and end; inside the test's
+    transaction that is the test's own connection (PostgreSQL). Django's test client unhooks the same two
+    receivers; so does this."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
