@@ -4,11 +4,13 @@ import datetime
 
 import pytest
 
+from django.core.management import call_command
 from django.utils import timezone
 
 from portal.models import Region
 from services.catalogue.selectors import categories_ensure
 from services.models import ServiceItem
+from services.records import actions as record_actions
 from services.tests.factories_ledger import ElderFactory
 from tests.factories import StaffRoleFactory, UserFactory
 from volunteers.models import ActivitySignup, Membership, MembershipStatus
@@ -122,3 +124,32 @@ def record_fields(**overrides) -> dict:
     }
     values.update(overrides)
     return values
+
+
+def record_with_two_admins():
+    """A submitted activity record and the two admins of its organisation (for the confirmation races)."""
+    if not Region.objects.filter(code="640422100201").exists():  # a transactional test empties the tables
+        call_command("load_regions", verbosity=0)
+    kinds_ensure()
+    item = ServiceItem.objects.create(category=categories_ensure()[0], name="助餐", description="")
+    first, second = UserFactory(real_name="会长一"), UserFactory(real_name="会长二")
+    organisation = make_organisation(admin=first)
+    Membership.objects.create(organisation=organisation, user=second, status="active", is_admin=True)
+    backdate_membership(first, organisation)
+    backdate_membership(second, organisation)
+    giver = add_member(organisation, real_name="会员")
+    activity = make_activity(organisation=organisation, start=at(2, 9), end=at(2, 11), signup_deadline=at(3, 9))
+    ActivitySignup.objects.create(activity=activity, user=giver)
+    ActivitySignup.objects.update(created_at=at(3, 8))
+    record = record_actions.record_create(
+        actor=giver,
+        giver=giver,
+        activity=activity,
+        service_item=item,
+        kind="volunteer",
+        start=activity.start,
+        end=activity.end,
+        place="村部",
+        content="助餐",
+    )
+    return record, first, second
