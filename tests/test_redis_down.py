@@ -4,11 +4,15 @@ import socket
 
 import pytest
 
+from django.conf import settings
 from django.core.cache import caches
+from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
 
+from api import ratelimit
 from portal.cache import HIT_HEADER
+from portal.cache_backends import ResilientCache
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,14 +37,14 @@ def redis_caches(port: int) -> dict:
                     "KEY_PREFIX": prefix,
                     "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
                 },
-                "FALLBACK": {"BACKEND": fallback},
+                "FALLBACK": {"BACKEND": fallback, "LOCATION": settings.CACHE_FALLBACK_TABLE},
                 "RETRY_AFTER": 5,
             },
         }
 
     dummy = "django.core.cache.backends.dummy.DummyCache"
     return {
-        "default": resilient("", "django.core.cache.backends.locmem.LocMemCache"),
+        "default": resilient("", "django.core.cache.backends.db.DatabaseCache"),
         "pages": resilient("pages", dummy),
         "sessions": resilient("sessions", dummy),
     }
@@ -82,7 +86,20 @@ def test_sign_in_works_sessions_are_kept_and_rate_limits_still_count(client, red
     for _ in range(5):
         client.post(reverse("account_login"), {"login": "13911112222", "password": "wrong-password"})
     response = client.post(reverse("account_login"), {"login": "13911112222", "password": "Zhufu-2026!"})
-    assert "登录失败次数过多" in response.content.decode()  # counted in the in-process fallback
+    assert "登录失败次数过多" in response.content.decode()
+    with connection.cursor() as cursor:  # counted in the database, where every web process sees it
+        cursor.execute(f"SELECT COUNT(*) FROM {settings.CACHE_FALLBACK_TABLE}")
+        assert cursor.fetchone()[0] >= 1
+
+
+def test_rate_limits_are_shared_by_processes_while_redis_is_down(redis_down):
+    """A second process has its own in-process memory but the same database: it sees the first one's count."""
+    other_process = ResilientCache("default", redis_caches(closed_port())["default"])
+    for _ in range(3):
+        assert ratelimit.allow("code_phone", "13911112222")
+    assert not other_process.add("api-rl:code_phone:13911112222", 1, 600)  # the window is already open
+    assert other_process.get("api-rl:code_phone:13911112222") == 3
+    assert not ratelimit.allow("code_phone", "13911112222")
 
 
 def test_the_cache_tries_redis_again_after_the_retry_period(redis_down, monkeypatch):

@@ -105,13 +105,16 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The table behind the rate limits while Redis is down (created by migration portal 0006).
+CACHE_FALLBACK_TABLE = "portal_cache_fallback"
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     # Redis down must not take the site down (portal.cache_backends.ResilientCache): a failing call is logged
-    # and answered by a fallback for REDIS_RETRY_AFTER seconds. "default" (allauth's rate limits, the rest)
-    # falls back to an in-process cache, so limits keep counting; public pages are then served uncached and
-    # sessions read from the database (cached_db). Every Redis call gives up after REDIS_TIMEOUT seconds.
-    def _resilient(key_prefix: str = "", fallback: str = "django.core.cache.backends.locmem.LocMemCache"):
+    # and answered by a fallback for REDIS_RETRY_AFTER seconds. "default" (allauth's and the API's rate limits,
+    # the rest) falls back to the database (CACHE_FALLBACK_TABLE), so limits keep counting
+    # across every web process; public pages are then served uncached and sessions read from the database
+    # (cached_db). Every Redis call gives up after REDIS_TIMEOUT seconds.
+    def _resilient(key_prefix: str = "", fallback: str = "django.core.cache.backends.db.DatabaseCache"):
         primary = {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
@@ -126,7 +129,11 @@ if REDIS_URL:
             "BACKEND": "portal.cache_backends.ResilientCache",
             "OPTIONS": {
                 "PRIMARY": primary,
-                "FALLBACK": {"BACKEND": fallback},
+                "FALLBACK": {
+                    "BACKEND": fallback,
+                    "LOCATION": CACHE_FALLBACK_TABLE,
+                    "OPTIONS": {"MAX_ENTRIES": 20000},
+                },
                 "RETRY_AFTER": env_int("REDIS_RETRY_AFTER", 5),
             },
         }
