@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.files.storage import storages
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -286,3 +287,42 @@ class SmsMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone_masked} · {self.template or '-'} · {self.get_status_display()}"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting for its turn")
+    RUNNING = "running", _("Being made")
+    DONE = "done", _("Ready to download")
+    FAILED = "failed", _("Failed")
+
+
+def export_storage():
+    return storages["private"]
+
+
+class ExportJob(models.Model):
+    """A long export made by a worker (portal.export_jobs): the list's URL and query as the user asked for
+    them, run again by the worker as that user, so the rows are exactly what the list would have given."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE)
+    path = models.CharField(_("list"), max_length=300)
+    query = models.TextField(_("filters"), blank=True)
+    language = models.CharField(max_length=10, default="zh-hans")
+    label = models.CharField(_("what"), max_length=200)
+    export_format = models.CharField(_("format"), max_length=4)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED, db_index=True
+    )
+    file = models.FileField(_("file"), upload_to="exports/%Y/%m/", storage=export_storage, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("asked at"), default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.export_format}, {self.rows})"

@@ -61,6 +61,13 @@ SCHEDULE: list[Entry] = [
         (),
         "Tasks whose worker died mid-way run again (TASKS_REQUEUE_AFTER).",
     ),
+    Entry(
+        "prune-exports",
+        "15 3 * * *",
+        "portal.export_jobs.prune_exports_task",
+        (),
+        "Delete export files older than EXPORT_KEEP_DAYS.",
+    ),
     Entry("prune-tasks", "30 3 * * *", "portal.tasks.prune_finished_tasks", (), "Forget old finished task results."),
 ]
 

@@ -1,8 +1,10 @@
 import django_tables2 as tables
 
+from django.conf import settings
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
-from . import audit
+from . import audit, export_jobs
 from .exports import SafeTableExport
 from .forms import ExportReasonForm
 from .models import AuditAction, Region
@@ -74,11 +76,11 @@ class ReasonedExportMixin:
 
 def audited_export(view, context, export_format: str):
     """The export of a list view's rows, audited; over EXPORT_REASON_THRESHOLD rows (GB/T 35273 §7) first a
-    page asking why, the reason then kept in the audit trail."""
-    from django.conf import settings
-    from django.shortcuts import render
-
+    page asking why, the reason then kept in the audit trail; over EXPORT_QUEUE_THRESHOLD rows the file is
+    made by a worker (portal.export_jobs) and the user waits on its page instead of a request timing out."""
     request = view.request
+    if export_jobs.is_worker_request(request):
+        return _export_file(view, export_format)  # asked for and audited in the request; made now
     rows = len(context["table"].rows)
     changes = {"query": request.GET.urlencode()[:500], "rows": rows}
     threshold = settings.EXPORT_REASON_THRESHOLD
@@ -93,6 +95,9 @@ def audited_export(view, context, export_format: str):
             )
         changes["reason"] = form.cleaned_data["reason"]
     label = view.export_label or view.export_object_type
+    if rows > settings.EXPORT_QUEUE_THRESHOLD:
+        job = export_jobs.queue_export(request, label=str(label), export_format=export_format, rows=rows)
+        changes["job"] = job.pk
     audit.record(
         AuditAction.EXPORT,
         request=request,
@@ -100,6 +105,12 @@ def audited_export(view, context, export_format: str):
         object_repr=f"{label} ({export_format}, {rows})",
         changes=changes,
     )
+    if rows > settings.EXPORT_QUEUE_THRESHOLD:
+        return redirect("portal:export-job", pk=job.pk)
+    return _export_file(view, export_format)
+
+
+def _export_file(view, export_format: str):
     response = view.create_export(export_format)
     if export_format == "csv":
         response.content = "\ufeff".encode() + response.content

@@ -17,7 +17,7 @@ from api.api import api
 from cms.feeds import robots_txt
 from services.care.workbench import WorkbenchView
 
-from . import accounts, password_reset, views, views_audit
+from . import accounts, export_jobs, password_reset, views, views_audit
 
 # The Django admin's own login form would bypass allauth's rate limits and MFA.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -27,6 +27,8 @@ app_urls = [
     path("me/close/", accounts.close_account, name="account-close"),
     path("workbench/", WorkbenchView.as_view(), name="workbench"),
     path("sms/", views.SmsOutboxView.as_view(), name="sms-outbox"),
+    path("exports/<int:pk>/", export_jobs.job_page, name="export-job"),
+    path("exports/<int:pk>/download/", export_jobs.download, name="export-download"),
     path("regions/<str:code>/children/", views.region_children, name="region-children"),
     path("audit/exports/", views_audit.export_log, name="export-log"),
     path("audit/trail/", views_audit.trail_export, name="audit-trail"),

@@ -160,6 +160,10 @@ else:
 AUDIT_HASH_KEY = env("AUDIT_HASH_KEY", "")
 # Bulk exports of personal data (GB/T 35273 §7): more rows than this ask for a reason, kept in the audit.
 EXPORT_REASON_THRESHOLD = env_int("EXPORT_REASON_THRESHOLD", 500)
+# Exports of more rows than this are made by a worker (portal.export_jobs), not inside the request; the
+# file is kept for EXPORT_KEEP_DAYS days for the one who asked.
+EXPORT_QUEUE_THRESHOLD = env_int("EXPORT_QUEUE_THRESHOLD", 5000)
+EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
 
 # --- background work (portal.tasks): Django's tasks API, a durable queue in the database ----------
 # `manage.py run_worker` runs the tasks (any number of processes); `manage.py run_scheduler` (one process)
@@ -178,6 +182,7 @@ TASKS_REQUEUE_AFTER = {
     "portal.tasks.run_command": 3600,
     "services.pairing.runs.run_match": 330,  # half RUN_STALE_AFTER and a little: see run_match
     "services.ledger.imports.run_import": 900,
+    "portal.export_jobs.run_export": 900,
 }
 
 AUTH_USER_MODEL = "portal.User"
@@ -234,11 +239,6 @@ SMS_TIMEOUT_SECONDS = float(env("SMS_TIMEOUT_SECONDS", "10"))
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
 IDENTITY_HASH_KEY = env("IDENTITY_HASH_KEY", "")
 
-# Key of the audit trail's hash chain (portal.audit); derived from SECRET_KEY when unset. Never change it
-# without re-sealing: `verify_audit` would report the first event as broken.
-AUDIT_HASH_KEY = env("AUDIT_HASH_KEY", "")
-# Bulk exports of personal data (GB/T 35273 §7): more rows than this ask for a reason, kept in the audit.
-EXPORT_REASON_THRESHOLD = env_int("EXPORT_REASON_THRESHOLD", 500)
 
 # Anonymous visitors' copies of public pages are kept this many seconds (portal.cache); 0 turns it off.
 PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 300)
