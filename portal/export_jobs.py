@@ -75,9 +75,9 @@ def _replay(job: ExportJob):
 
 @task()
 def run_export(job_id: int) -> str:
-    claimed = ExportJob.objects.filter(
-        pk=job_id, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]
-    ).update(status=ExportStatus.RUNNING)
+    claimed = ExportJob.objects.filter(pk=job_id, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]).update(
+        status=ExportStatus.RUNNING
+    )
     if not claimed:
         return "already finished"
     job = ExportJob.objects.select_related("user").get(pk=job_id)
