@@ -1,11 +1,7 @@
 """SMS through Aliyun (阿里云短信服务, Dysmsapi 2017-05-25 `SendSms`) and Tencent Cloud (腾讯云短信, SMS
-2021-01-11 `SendSms`).
-
-Both are called through their documented HTTP APIs with their signature algorithms (Aliyun: RPC
-signature v1, HMAC-SHA1; Tencent: TC3-HMAC-SHA256), using only the standard library: the official SDKs
-(alibabacloud_dysmsapi20170525 with the Tea/Darabonba runtime; tencentcloud-sdk-python-common and -sms)
-would add a dozen packages for one POST each. The endpoint is configurable, so the tests talk to a fake
-server on 127.0.0.1.
+2021-01-11 `SendSms`), each through its official SDK (alibabacloud_dysmsapi20170525; tencentcloud-sdk-python-sms),
+so that signing, endpoints and API changes stay the vendors' business. The endpoint is configurable (a URL; its
+scheme is passed to the SDK), so the tests talk to a fake server on 127.0.0.1.
 
 Set SMS_SENDER to `portal.sms_providers.AliyunSender` or `portal.sms_providers.TencentSender` and:
 
@@ -18,18 +14,23 @@ Tencent: SMS_TENCENT_SECRET_ID, SMS_TENCENT_SECRET_KEY, SMS_TENCENT_APP_ID (SmsS
 
 The template keys are those of portal/sms_templates.py; "generic" receives the whole text as `content`.
 A send returns the provider's answer (kept on the outbox row) or raises SmsError (permanent) or
-SmsTemporaryError (timeout, connection, throttling, provider busy: retried with backoff).
+SmsTemporaryError (timeout, connection, throttling, provider busy: retried with backoff). The SDKs' own
+retries are off: the outbox retries, with backoff, across worker restarts.
 """
 
-import base64
-import datetime
-import hashlib
-import hmac
 import json
-import urllib.error
 import urllib.parse
-import urllib.request
-import uuid
+
+from alibabacloud_dysmsapi20170525 import models as aliyun_models
+from alibabacloud_dysmsapi20170525.client import Client as AliyunClient
+from alibabacloud_tea_openapi import models as aliyun_openapi
+from alibabacloud_tea_util import models as aliyun_util
+from tencentcloud.common import credential as tencent_credential
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.sms.v20210111 import models as tencent_models
+from tencentcloud.sms.v20210111.sms_client import SmsClient as TencentClient
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -51,34 +52,10 @@ def _required(name: str) -> str:
     return value
 
 
-def _post(url: str, data: bytes, headers: dict) -> tuple[int, dict]:
-    """POST and parse the JSON answer; network trouble and 5xx are temporary errors."""
-    request = urllib.request.Request(url, data=data, headers=headers, method="POST")  # noqa: S310 — https or loopback test URL
-    try:
-        with urllib.request.urlopen(request, timeout=settings.SMS_TIMEOUT_SECONDS) as response:  # noqa: S310
-            status, raw = response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        status, raw = exc.code, exc.read()
-    except (TimeoutError, urllib.error.URLError, ConnectionError) as exc:
-        raise SmsTemporaryError(f"no answer: {exc}") from exc
-    if status >= 500:
-        raise SmsTemporaryError(f"HTTP {status}: {raw[:200]!r}")
-    try:
-        return status, json.loads(raw or b"{}")
-    except ValueError as exc:
-        raise SmsTemporaryError(f"HTTP {status}, not JSON: {raw[:200]!r}") from exc
-
-
-def _percent(value: str) -> str:
-    return urllib.parse.quote(str(value), safe="~")
-
-
-def aliyun_signature(params: dict, secret: str, method: str = "POST") -> str:
-    """RPC signature v1: HMAC-SHA1 over METHOD&%2F&percent(sorted canonical query), key secret + "&"."""
-    canonical = "&".join(f"{_percent(key)}={_percent(params[key])}" for key in sorted(params))
-    to_sign = f"{method}&{_percent('/')}&{_percent(canonical)}"
-    digest = hmac.new(f"{secret}&".encode(), to_sign.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
+def _endpoint(url: str) -> tuple[str, str]:
+    """("https", "dysmsapi.aliyuncs.com") from a URL: the SDKs take the host and the scheme apart."""
+    parts = urllib.parse.urlsplit(url if "//" in url else f"https://{url}")
+    return parts.scheme or "https", parts.netloc
 
 
 class AliyunSender:
@@ -87,119 +64,92 @@ class AliyunSender:
     TEMPORARY = {"isv.BUSINESS_LIMIT_CONTROL", "Throttling", "Throttling.User", "Throttling.Api", "ServiceUnavailable"}
 
     def __init__(self):
-        self.key_id = _required("SMS_ALIYUN_ACCESS_KEY_ID")
-        self.secret = _required("SMS_ALIYUN_ACCESS_KEY_SECRET")
+        scheme, host = _endpoint(env("SMS_ALIYUN_ENDPOINT", "https://dysmsapi.aliyuncs.com/"))
+        self.client = AliyunClient(
+            aliyun_openapi.Config(
+                access_key_id=_required("SMS_ALIYUN_ACCESS_KEY_ID"),
+                access_key_secret=_required("SMS_ALIYUN_ACCESS_KEY_SECRET"),
+                endpoint=host,
+                protocol=scheme.upper(),
+                region_id=env("SMS_ALIYUN_REGION", "cn-hangzhou"),
+            )
+        )
         self.sign_name = env("SMS_ALIYUN_SIGN_NAME") or settings.SMS_SIGN_NAME
         self.templates = _templates("SMS_ALIYUN_TEMPLATES")
-        self.endpoint = env("SMS_ALIYUN_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
-        self.region = env("SMS_ALIYUN_REGION", "cn-hangzhou")
 
     def send(self, phone: str, message: str, *, template: str = "", params: dict | None = None) -> str:
         key, values = provider_params(template, message, params)
         code = self.templates.get(key)
         if not code:
             raise SmsError(f"no Aliyun template code for {key!r} in SMS_ALIYUN_TEMPLATES")
-        query = {
-            "AccessKeyId": self.key_id,
-            "Action": "SendSms",
-            "Format": "JSON",
-            "PhoneNumbers": phone,
-            "RegionId": self.region,
-            "SignName": self.sign_name,
-            "SignatureMethod": "HMAC-SHA1",
-            "SignatureNonce": uuid.uuid4().hex,
-            "SignatureVersion": "1.0",
-            "TemplateCode": code,
-            "TemplateParam": json.dumps(values, ensure_ascii=False),
-            "Timestamp": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "Version": "2017-05-25",
-        }
-        query["Signature"] = aliyun_signature(query, self.secret)
-        body = urllib.parse.urlencode(query, quote_via=urllib.parse.quote).encode()
-        _status, answer = _post(self.endpoint, body, {"Content-Type": "application/x-www-form-urlencoded"})
-        result = answer.get("Code", "")
-        if result == "OK":
-            return f"OK BizId={answer.get('BizId', '')}"
-        text = f"{result}: {answer.get('Message', '')}"
-        raise (SmsTemporaryError if result in self.TEMPORARY else SmsError)(text)
-
-
-def tencent_authorization(
-    secret_id: str, secret_key: str, host: str, payload: bytes, timestamp: int, service: str = "sms"
-) -> str:
-    """TC3-HMAC-SHA256 over the canonical request (POST /, content-type and host signed)."""
-    date = datetime.datetime.fromtimestamp(timestamp, datetime.UTC).strftime("%Y-%m-%d")
-    canonical = "\n".join(
-        [
-            "POST",
-            "/",
-            "",
-            f"content-type:application/json; charset=utf-8\nhost:{host}\n",
-            "content-type;host",
-            hashlib.sha256(payload).hexdigest(),
-        ]
-    )
-    scope = f"{date}/{service}/tc3_request"
-    to_sign = f"TC3-HMAC-SHA256\n{timestamp}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
-
-    def sign(key: bytes, text: str) -> bytes:
-        return hmac.new(key, text.encode(), hashlib.sha256).digest()
-
-    signing = sign(sign(sign(f"TC3{secret_key}".encode(), date), service), "tc3_request")
-    signature = hmac.new(signing, to_sign.encode(), hashlib.sha256).hexdigest()
-    return f"TC3-HMAC-SHA256 Credential={secret_id}/{scope}, SignedHeaders=content-type;host, Signature={signature}"
+        request = aliyun_models.SendSmsRequest(
+            phone_numbers=phone,
+            sign_name=self.sign_name,
+            template_code=code,
+            template_param=json.dumps(values, ensure_ascii=False),
+        )
+        timeout_ms = int(settings.SMS_TIMEOUT_SECONDS * 1000)
+        runtime = aliyun_util.RuntimeOptions(
+            autoretry=False, max_attempts=1, read_timeout=timeout_ms, connect_timeout=timeout_ms
+        )
+        try:
+            answer = self.client.send_sms_with_options(request, runtime).body
+        except Exception as exc:  # the SDK raises its own and requests' errors for HTTP and network trouble
+            code = getattr(exc, "code", "") or ""
+            if code and code not in self.TEMPORARY and not str(code).startswith(("5", "Internal")):
+                raise SmsError(f"{code}: {getattr(exc, 'message', exc)}") from exc
+            raise SmsTemporaryError(f"no answer: {exc}"[:300]) from exc
+        if answer.code == "OK":
+            return f"OK BizId={answer.biz_id or ''}"
+        text = f"{answer.code}: {answer.message or ''}"
+        raise (SmsTemporaryError if answer.code in self.TEMPORARY else SmsError)(text)
 
 
 class TencentSender:
     uses_templates = True
-    TEMPORARY_PREFIXES = ("RequestLimitExceeded", "InternalError", "LimitExceeded.PhoneNumberThirtySecondLimit")
+    TEMPORARY_PREFIXES = (
+        "RequestLimitExceeded",
+        "InternalError",
+        "LimitExceeded.PhoneNumberThirtySecondLimit",
+        "ClientNetworkError",
+        "ServerNetworkError",
+    )
 
     def __init__(self):
-        self.secret_id = _required("SMS_TENCENT_SECRET_ID")
-        self.secret_key = _required("SMS_TENCENT_SECRET_KEY")
+        scheme, host = _endpoint(env("SMS_TENCENT_ENDPOINT", "https://sms.tencentcloudapi.com/"))
+        profile = HttpProfile(protocol=scheme, endpoint=host, reqTimeout=settings.SMS_TIMEOUT_SECONDS)
+        self.client = TencentClient(
+            tencent_credential.Credential(_required("SMS_TENCENT_SECRET_ID"), _required("SMS_TENCENT_SECRET_KEY")),
+            env("SMS_TENCENT_REGION", "ap-guangzhou"),
+            ClientProfile(httpProfile=profile),
+        )
         self.app_id = _required("SMS_TENCENT_APP_ID")
         self.sign_name = env("SMS_TENCENT_SIGN_NAME") or settings.SMS_SIGN_NAME
         self.templates = _templates("SMS_TENCENT_TEMPLATES")
-        self.endpoint = env("SMS_TENCENT_ENDPOINT", "https://sms.tencentcloudapi.com/")
-        self.region = env("SMS_TENCENT_REGION", "ap-guangzhou")
 
     def _fail(self, code: str, message: str):
         temporary = code.startswith(self.TEMPORARY_PREFIXES)
-        return (SmsTemporaryError if temporary else SmsError)(f"{code}: {message}")
+        return (SmsTemporaryError if temporary else SmsError)(f"{code}: {message}"[:300])
 
     def send(self, phone: str, message: str, *, template: str = "", params: dict | None = None) -> str:
         key, values = provider_params(template, message, params)
         template_id = self.templates.get(key)
         if not template_id:
             raise SmsError(f"no Tencent template id for {key!r} in SMS_TENCENT_TEMPLATES")
-        names = TEMPLATES[key].params
-        payload = json.dumps(
-            {
-                "PhoneNumberSet": [f"+86{phone}"],
-                "SmsSdkAppId": self.app_id,
-                "SignName": self.sign_name,
-                "TemplateId": template_id,
-                "TemplateParamSet": [values[name] for name in names],
-            },
-            ensure_ascii=False,
-        ).encode()
-        host = urllib.parse.urlsplit(self.endpoint).netloc
-        timestamp = int(datetime.datetime.now(datetime.UTC).timestamp())
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "Host": host,
-            "X-TC-Action": "SendSms",
-            "X-TC-Version": "2021-01-11",
-            "X-TC-Timestamp": str(timestamp),
-            "X-TC-Region": self.region,
-            "Authorization": tencent_authorization(self.secret_id, self.secret_key, host, payload, timestamp),
-        }
-        _status, answer = _post(self.endpoint, payload, headers)
-        response = answer.get("Response", {})
-        if "Error" in response:
-            raise self._fail(response["Error"].get("Code", ""), response["Error"].get("Message", ""))
-        statuses = response.get("SendStatusSet") or [{}]
-        first = statuses[0]
-        if first.get("Code") == "Ok":
-            return f"Ok SerialNo={first.get('SerialNo', '')}"
-        raise self._fail(first.get("Code", "unknown"), first.get("Message", ""))
+        request = tencent_models.SendSmsRequest()
+        request.PhoneNumberSet = [f"+86{phone}"]
+        request.SmsSdkAppId = self.app_id
+        request.SignName = self.sign_name
+        request.TemplateId = template_id
+        request.TemplateParamSet = [values[name] for name in TEMPLATES[key].params]
+        try:
+            response = self.client.SendSms(request)
+        except TencentCloudSDKException as exc:
+            if exc.get_code() == "ClientNetworkError":  # timeout, refused connection: as Aliyun's
+                raise SmsTemporaryError(f"no answer: {exc.get_message()}"[:300]) from exc
+            raise self._fail(exc.get_code() or "", exc.get_message() or "") from exc
+        statuses = response.SendStatusSet or []
+        first = statuses[0] if statuses else None
+        if first is not None and first.Code == "Ok":
+            return f"Ok SerialNo={first.SerialNo or ''}"
+        raise self._fail(first.Code if first else "unknown", first.Message if first else "")
