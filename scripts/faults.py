@@ -3,7 +3,8 @@
 Starts its own PostgreSQL (initdb into a temporary folder, port FAULTS_PG_PORT, default 55432) and its own
 Redis (FAULTS_REDIS_PORT, default 56379), migrates, loads regions and the demo, runs gunicorn and a task
 worker with production settings against them, then 20 clients (FAULTS_CLIENTS) for FAULTS_SECONDS
-(default 60) mixing public page reads with public concern reports (POST /services/report/). During the
+(default 60) mixing public page reads with writes: public concern reports (POST /services/report/) and, signed
+in as the demo village liaison, visit records (POST /services/elders/<id>/visit/). During the
 run each scenario of SCENARIOS is applied at its moment: Redis killed and started again, PostgreSQL
 restarted. Per scenario it prints errors (reads, writes), seconds to recover, writes acknowledged vs
 stored, and background jobs finished; it exits non-zero when a Redis outage cost any error on public
@@ -16,6 +17,7 @@ it); after the periodic requeue each must finish exactly once.
 """
 
 import contextlib
+import datetime
 import os
 import re
 import shutil
@@ -30,6 +32,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from scripts.prodenv import ROOT, production_env
 
@@ -41,8 +44,11 @@ CLIENTS = int(os.environ.get("FAULTS_CLIENTS", "20"))
 BASE = f"http://127.0.0.1:{WEB_PORT}"
 VILLAGE = "640422100201"  # 大营村委会: the demo liaison's village (a report texts her)
 READ_PATHS = ["/", "/policy/", "/care-services/", "/sitemap.xml", "/robots.txt"]
-WRITE_SHARE = 5  # one request in five is a write
+WRITE_SHARE = 5  # one request in five is a write; writes alternate between a report and a visit record
 REQUEST_TIMEOUT = 10
+LIAISON = ("13900000001", "Guanai-2026")  # the demo's village liaison of VILLAGE (README)
+BEIJING = ZoneInfo("Asia/Shanghai")
+ELDER: dict = {}  # the elder the visits are recorded for, found after the demo is loaded
 
 
 def pg_bin(name: str) -> str:
@@ -342,12 +348,16 @@ class Event:
 
 def client_loop(number: int, deadline: float, events: list) -> None:
     opener = urllib.request.build_opener(NoRedirect())
+    browser = Browser(opener, number)
     n = 0
     while time.monotonic() < deadline:
         n += 1
         if n % WRITE_SHARE == 0:
             marker = f"faults-{os.getpid()}-{number}-{n}"
-            ok, detail = write(opener, number, n, marker)
+            if n % (2 * WRITE_SHARE) == 0:
+                ok, detail = write_visit(browser, number, n, marker)
+            else:
+                ok, detail = write(opener, number, n, marker)
             events.append(Event(time.monotonic(), "write", ok, detail, marker))
         else:
             path = READ_PATHS[n % len(READ_PATHS)]
@@ -360,6 +370,75 @@ def client_loop(number: int, deadline: float, events: list) -> None:
             except Exception as exc:
                 events.append(Event(time.monotonic(), "read", False, f"{path} {type(exc).__name__}: {exc}"))
         time.sleep(0.02)
+
+
+class Browser:
+    """A signed-in user's cookies, carried by hand: production cookies are Secure, which a cookie jar keeps
+    off plain HTTP. Signs in once and again whenever the site sends it to the sign-in page."""
+
+    def __init__(self, opener, number: int):
+        self.opener, self.number, self.cookies, self.signed_in = opener, number, {}, False
+
+    def _remember(self, headers) -> None:
+        for cookie in headers.get_all("Set-Cookie") or []:
+            name, _, rest = cookie.partition("=")
+            self.cookies[name] = rest.split(";", 1)[0]
+
+    def request(self, path: str, data: dict | None = None) -> tuple[int, str, str]:
+        """(status, Location, page); redirects are answers, not followed."""
+        headers = {
+            "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+            "Referer": BASE + path,
+            "X-Forwarded-For": f"10.200.{self.number}.1",
+        }
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(BASE + path, data=body, headers=headers)  # noqa: S310 — loopback
+        try:
+            with self.opener.open(request, timeout=REQUEST_TIMEOUT) as response:
+                self._remember(response.headers)
+                return response.status, "", response.read().decode()
+        except urllib.error.HTTPError as exc:
+            self._remember(exc.headers)
+            return exc.code, exc.headers.get("Location", ""), ""
+
+    def form(self, path: str, fields: dict) -> tuple[int, str]:
+        status, location, page = self.request(path)
+        if status != 200:
+            return status, location
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        status, location, _page = self.request(path, {"csrfmiddlewaretoken": token, **fields})
+        return status, location
+
+    def sign_in(self) -> bool:
+        self.cookies.clear()
+        status, location = self.form("/accounts/login/", {"login": LIAISON[0], "password": LIAISON[1]})
+        self.signed_in = status == 302 and "/accounts/login" not in location
+        return self.signed_in
+
+
+def write_visit(browser: Browser, number: int, n: int, marker: str) -> tuple[bool, str]:
+    """A visit record by the signed-in liaison; acknowledged = the redirect to the elder's page."""
+    try:
+        if not browser.signed_in and not browser.sign_in():
+            return False, "sign-in refused"
+        path = f"/services/elders/{ELDER['id']}/visit/"
+        fields = {
+            "method": "phone",
+            "contact_made": "1",
+            "visited_at": datetime.datetime.now(BEIJING).strftime("%Y-%m-%dT%H:%M"),
+            "risk_level": "none",
+            "family_duty": "unknown",
+            "notes": f"故障演练 {marker}",
+        }
+        status, location = browser.form(path, fields)
+        if status == 302 and "/accounts/login" in location:
+            browser.signed_in = False
+            return False, "sent to sign in again"
+        if status == 302 and f"/elders/{ELDER['id']}" in location:
+            return True, "302"
+        return False, f"visit {status}"
+    except Exception as exc:
+        return False, f"{type(exc).__name__}: {exc}"
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -422,8 +501,12 @@ def report(stack: Stack, events: list, windows: list, start: float) -> bool:
     ok = True
     markers = {
         row[0].split(" ", 1)[1]
-        for row in stack.sql("SELECT description FROM services_alert WHERE description LIKE '故障演练 faults-%%'")
+        for row in stack.sql(
+            "SELECT description FROM services_alert WHERE description LIKE '故障演练 faults-%%' "
+            "UNION ALL SELECT notes FROM services_visit WHERE notes LIKE '故障演练 faults-%%'"
+        )
     }
+    visits = len(stack.sql("SELECT id FROM services_visit WHERE notes LIKE '故障演练 faults-%%'"))
     jobs = stack.sql("SELECT finished_at, status FROM django_tasks_database_dbtaskresult")
     wall0 = time.time() - (time.monotonic() - start)
     print(f"\n{len(events)} requests by {CLIENTS} clients in {SECONDS:.0f} s")
@@ -466,6 +549,10 @@ def report(stack: Stack, events: list, windows: list, start: float) -> bool:
     if not acknowledged:
         print("!!! no write was acknowledged: the drill did not exercise writes")
         ok = False
+    print(f"signed-in visit records stored: {visits}")
+    if not visits:
+        print("!!! no signed-in write was stored: the drill did not exercise them")
+        ok = False
     for name, finished_once, detail in JOB_CHECKS:
         print(f"{name} after its worker was killed: {'finished once' if finished_once else 'NOT finished once'}")
         print(f"   {detail}")
@@ -505,6 +592,9 @@ def main() -> int:
         # The demo content (public pages, the liaison a report texts); seed_demo refuses production settings,
         # so it runs with the development settings on the same database and keys.
         stack.manage("seed_demo", settings="portal.settings.dev")
+        ELDER["id"] = stack.sql(
+            "SELECT id FROM services_elder WHERE village_id = %s AND status = 'active' ORDER BY id LIMIT 1", (VILLAGE,)
+        )[0][0]
         stack.app_start()
         events: list[Event] = []
         start = time.monotonic()
