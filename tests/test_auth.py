@@ -211,7 +211,7 @@ def test_county_officer_must_set_up_two_factor(client, county_officer):
     assert "身份验证器" in html and "data-copy=" in html and 'name="code"' in html and "<details" in html
     secret = response.context["form"].secret
     assert " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)) in html  # the key in groups of four
-    assert 'disabled' not in html.split('id="authenticator_secret"')[0][-200:]
+    assert "disabled" not in html.split('id="authenticator_secret"')[0][-200:]
 
 
 def test_two_factor_set_up_leads_on_to_printable_codes_and_the_workbench(client, county_officer):

@@ -338,9 +338,7 @@ def pairing_reject(*, actor, pairing: Pairing, note: str = "", request=None) -> 
     if not pairing_rules.can_confirm(actor, pairing.elder.village_id):
         raise ValidationError(pairing_rules.READ_ONLY, code="read_only")
     before = Pairing.objects.filter(pk=pairing.pk).values_list("status", flat=True).first()
-    updated = Pairing.objects.filter(
-        pk=pairing.pk, status__in=(PairingStatus.PROPOSED, PairingStatus.OFFERED)
-    ).update(
+    updated = Pairing.objects.filter(pk=pairing.pk, status__in=(PairingStatus.PROPOSED, PairingStatus.OFFERED)).update(
         status=PairingStatus.DECLINED, end_reason=EndReason.REJECTED, end_note=(note or "")[:300], ended_by=_user(actor)
     )
     if not updated:
@@ -364,9 +362,7 @@ def _end(pairing_ids: list[int], *, reason: str, note: str, actor) -> int:
     )
     declined = Pairing.objects.filter(
         pk__in=pairing_ids, status__in=(PairingStatus.PROPOSED, PairingStatus.OFFERED)
-    ).update(
-        status=PairingStatus.DECLINED, end_reason=reason, end_note=note[:300], ended_by=_user(actor)
-    )
+    ).update(status=PairingStatus.DECLINED, end_reason=reason, end_note=note[:300], ended_by=_user(actor))
     return ended + declined
 
 

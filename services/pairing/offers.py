@@ -76,9 +76,7 @@ def notify_offered(pairings: list[Pairing]) -> None:
                     village=group[0].elder.village.name, deadline=deadline, url=offer_url(group[0].offer_token)
                 )
             else:
-                text = str(pairing_rules.SMS_OFFERS).format(
-                    count=len(group), deadline=deadline, url=offer_url_list()
-                )
+                text = str(pairing_rules.SMS_OFFERS).format(count=len(group), deadline=deadline, url=offer_url_list())
             send_sms(phone, text)
 
 

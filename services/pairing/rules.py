@@ -66,9 +66,7 @@ KEEP_ALL_SCORES = 2000
 SMS_PAIRED = _(
     "You have been paired with an elder in {village} (结对帮扶). Sign in to the care portal to see how to reach them."
 )
-SMS_OFFER = _(
-    "Would you help an elder in {village} (结对帮扶)? Please accept or decline by {deadline}: {url}"
-)
+SMS_OFFER = _("Would you help an elder in {village} (结对帮扶)? Please accept or decline by {deadline}: {url}")
 SMS_OFFERS = _("You are asked to help {count} elders (结对帮扶). Please accept or decline by {deadline}: {url}")
 SMS_ENDED = _("Your pairing with an elder in {village} has ended. Thank you for your care.")
 SMS_PAIRED_MANY = _("You have been paired with elders (结对帮扶). Sign in to the care portal to see them.")

@@ -55,7 +55,9 @@ def test_settlement_prints_on_one_or_two_a4_pages(demo_site, open_page):
 
     settlement = Settlement.objects.order_by("pk").first()
     supervisor = User.objects.get(phone="13900000004")  # read-only; the county officer would first pass MFA
-    page = open_page(f"/services/purchasing/settlements/{settlement.pk}/print/", user=supervisor, name="settlement-print")
+    page = open_page(
+        f"/services/purchasing/settlements/{settlement.pk}/print/", user=supervisor, name="settlement-print"
+    )
     too_wide, visible, pdf = _print(page)
     assert too_wide == [] and visible == []
     assert _pdf_pages(pdf) <= 2

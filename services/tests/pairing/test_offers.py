@@ -69,9 +69,12 @@ def test_volunteer_accepts_on_the_page_then_a_replay_changes_nothing(client, tow
     with pytest.raises(ValidationError) as exc:
         offers.offer_accept(actor=giver, token=p.offer_token)
     assert exc.value.messages == [str(pairing_rules.OFFER_ANSWERED)]
-    assert AuditEvent.objects.filter(
-        object_type="services.pairing", object_id=str(p.pk), changes__status=["offered", "active"]
-    ).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            object_type="services.pairing", object_id=str(p.pk), changes__status=["offered", "active"]
+        ).count()
+        == 1
+    )
 
 
 @pytest.mark.parametrize("token", ["", "x" * 30, "<script>alert(1)</script>", "../../admin"])

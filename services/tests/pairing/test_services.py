@@ -18,8 +18,8 @@ from services.pairing import rules as pairing_rules
 from services.pairing import runs as match_runs
 from services.pairing import selectors as pairing_reads
 from services.pairing.models import EndReason, PairingStatus
-from services.tests.factories_pairing import accept_offers, start_pairing
 from services.tests.factories_care import OTHER_TOWNSHIP_VILLAGE, add_supporter, make_elder, make_key_elder
+from services.tests.factories_pairing import accept_offers, start_pairing
 from tests.factories import UserFactory
 from volunteers.models import Membership, Organisation, OrganisationKind, VolunteerProfile
 

@@ -12,8 +12,8 @@ from services.pairing import lifecycle
 from services.pairing import rules as pairing_rules
 from services.pairing import runs as match_runs
 from services.pairing.models import EndReason, PairingStatus
-from services.tests.factories_pairing import start_pairing
 from services.tests.factories_care import OTHER_TOWNSHIP_VILLAGE, make_key_elder
+from services.tests.factories_pairing import start_pairing
 from services.tests.pairing.test_services import TOWNSHIP, cat, make_giver, need, proposal, region
 from volunteers.models import VolunteerProfile
 
