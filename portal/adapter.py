@@ -1,6 +1,12 @@
 """allauth wiring: the phone number lives on portal.User, codes go out through portal.sms."""
 
+import datetime
+import time
+
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import get_authentication_records
+from allauth.mfa.models import Authenticator
 
 from django import forms
 from django.utils.translation import gettext_lazy
@@ -42,6 +48,25 @@ class MobilePhoneField(forms.CharField):
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """No second password prompt when an officer sets up the authenticator app (and sees its recovery
+        codes) right after signing in (issue 16, item 5): the sign-in itself, within
+        ACCOUNT_REAUTHENTICATION_TIMEOUT, is recent enough. A second factor that existed before this sign-in
+        (changing or removing it later) still asks for the password again."""
+        request = getattr(self, "request", None)
+        user = getattr(request, "user", None)
+        if app == "allauth.mfa" and user is not None and user.is_authenticated:
+            records = get_authentication_records(request, user)
+            at = records[-1].get("at", 0) if records else 0
+            if (
+                time.time() - at < account_settings.REAUTHENTICATION_TIMEOUT
+                and not Authenticator.objects.filter(
+                    user=user, created_at__lt=datetime.datetime.fromtimestamp(at, tz=datetime.UTC)
+                ).exists()
+            ):
+                return False
+        return super().is_reauthentication_required(app=app, **kwargs)
+
     def phone_form_field(self, **kwargs):
         # allauth labels it "Phone" (电话号码) on some forms; one name everywhere: 手机号码
         kwargs["label"] = gettext_lazy("Mobile number")

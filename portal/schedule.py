@@ -40,6 +40,13 @@ SCHEDULE: list[Entry] = [
         "SMS to everyone signed up for tomorrow's activities.",
     ),
     Entry(
+        "pairing-offers",
+        "15 7 * * *",
+        "portal.tasks.run_command",
+        ("expire_pairing_offers",),
+        "Close pairing offers the volunteer did not answer in time (the place is free again).",
+    ),
+    Entry(
         "visit-digest",
         "0 8 * * mon",
         "portal.tasks.run_command",

@@ -204,13 +204,38 @@ def test_county_officer_must_set_up_two_factor(client, county_officer):
     response = client.get(reverse("portal:workbench"))
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_activate_totp")
-    # allauth asks for the password again before a second factor is added
-    response = client.get(reverse("mfa_activate_totp"))
-    assert response["Location"].startswith(reverse("account_reauthenticate"))
-    client.post(reverse("account_reauthenticate"), {"password": "Zhufu-2026!"})
+    # right after signing in, no second password prompt (issue 16, item 5); a guided page in Chinese
     response = client.get(reverse("mfa_activate_totp"))
     assert response.status_code == 200
-    assert "身份验证器" in response.content.decode()
+    html = response.content.decode()
+    assert "身份验证器" in html and "data-copy=" in html and 'name="code"' in html and "<details" in html
+    secret = response.context["form"].secret
+    assert " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)) in html  # the key in groups of four
+    assert "disabled" not in html.split('id="authenticator_secret"')[0][-200:]
+
+
+def test_two_factor_set_up_leads_on_to_printable_codes_and_the_workbench(client, county_officer):
+    from allauth.mfa.totp.internal.auth import hotp_value
+
+    client.post(reverse("account_login"), {"login": county_officer.phone, "password": "Zhufu-2026!"})
+    secret = client.get(reverse("mfa_activate_totp")).context["form"].secret
+    right = hotp_value(secret, int(time.time()) // 30)
+    response = client.post(reverse("mfa_activate_totp"), {"code": f"{(right + 1) % 10**6:06d}"})  # a wrong code
+    assert response.status_code == 200 and client.get(reverse("portal:workbench")).status_code == 302
+    response = client.post(reverse("mfa_activate_totp"), {"code": f"{right:06d}"})
+    assert response.status_code == 302 and response["Location"] == reverse("mfa_view_recovery_codes")
+    html = client.get(response["Location"]).content.decode()
+    assert reverse("portal:workbench") in html and "data-print-page" in html and html.count("<li><code>") == 10
+    assert client.get(reverse("portal:workbench")).status_code == 200
+
+
+def test_adding_an_app_later_still_asks_for_the_password(client, county_officer):
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    TOTP.activate(county_officer, generate_totp_secret())
+    client.force_login(county_officer)
+    response = client.get(reverse("mfa_generate_recovery_codes"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("account_reauthenticate"))
 
 
 def test_two_factor_not_forced_on_liaison_or_volunteer(client, liaison, volunteer):

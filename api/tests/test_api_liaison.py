@@ -177,7 +177,7 @@ def test_township_officer_accepts_and_declines_proposals(api_get, api_post, town
     assert [(r["id"], r["giver_name"]) for r in rows] == [(first.pk, "志愿者小马")]
     assert "*" in rows[0]["elder"]["id_number"]
     response = api_post(f"/pairings/{first.pk}/accept", township_officer)
-    assert response.status_code == 200 and response.json()["status"] == PairingStatus.ACTIVE
+    assert response.status_code == 200 and response.json()["status"] == PairingStatus.OFFERED  # the volunteer answers
     again = api_post(f"/pairings/{first.pk}/accept", township_officer)
     assert again.status_code == 400
 

@@ -102,11 +102,13 @@ def test_profile_and_certificates_are_mine(api_get, member):
 
 def test_pairings_show_my_elders_without_identity(api_get, member, elder, township_officer):
     from services.pairing.lifecycle import pairing_accept, pairing_propose
+    from services.tests.factories_pairing import accept_offers
 
     VolunteerProfile.objects.filter(user=member).update(max_elders=2)
-    pairing_accept(
-        actor=township_officer, pairing=pairing_propose(actor=township_officer, elder=elder, giver_user=member)
-    )
+    pairing = pairing_propose(actor=township_officer, elder=elder, giver_user=member)
+    pairing_accept(actor=township_officer, pairing=pairing)
+    assert api_get("/me/pairings", member).json()["count"] == 0  # offered: nothing shows until she accepts
+    accept_offers([pairing])
     rows = api_get("/me/pairings", member).json()["items"]
     assert [(r["elder_name"], r["village"]["code"]) for r in rows] == [("李奶奶", "640422100201")]
     assert set(rows[0]) == {"id", "elder_name", "village", "organisation", "start_date"}

@@ -18,6 +18,7 @@ from portal.scoping import ScopedViewMixin, scoped_view, staff_roles
 from portal.scoping import no_store as _no_store
 from portal.tables import ReasonedExportMixin
 from services.givers.selectors import giver_pairings_for_staff, giver_service_hours, profiles_for_staff
+from services.pairing.offers import offers_for
 from services.pairing.views import giver_elders
 from services.records.models import hours_display
 from services.records.selectors import giver_totals
@@ -45,6 +46,7 @@ def me(request):
         "attended_hours": hours_display(attended_minutes),
         "now": timezone.now(),
         "giver_pairings": giver_elders(user, request=request),
+        "pairing_offers": list(offers_for(user)),
     }
     return _no_store(render(request, "services/givers/me.html", context))
 

@@ -203,8 +203,14 @@ def _giver_inputs(county_prefix: str, continuing: dict[str, set[int]], replaced:
     """People with a volunteer profile and organisations offering places, in the county. `replaced`: the
     proposals this run replaces (they do not take a place)."""
 
+    # Not yet vetted: a membership still waiting for approval and none accepted (a giver without any
+    # organisation stays a candidate).
+    pending = Membership.objects.filter(status=MembershipStatus.PENDING).values("user_id")
+    vetted = Membership.objects.filter(status=MembershipStatus.ACTIVE).values("user_id")
     profiles = list(
-        VolunteerProfile.objects.filter(village__code__startswith=county_prefix, user__is_active=True).values_list(
+        VolunteerProfile.objects.filter(village__code__startswith=county_prefix, user__is_active=True)
+        .filter(~Q(user_id__in=pending) | Q(user_id__in=vetted))
+        .values_list(
             "pk",
             "user_id",
             "village_id",

@@ -1,9 +1,13 @@
 """The pairing lifecycle, each operation keyword-only, atomic and audited:
 
-    proposed ──accept──▶ active ──end (reason)──▶ ended
+    proposed ──accept──▶ offered ──volunteer accepts──▶ active ──end (reason)──▶ ended
+        │                   └──volunteer declines / no answer──▶ declined      (services.pairing.offers)
+        ├──accept (an organisation)──▶ active
         └──reject / superseded──▶ declined
 
-Givers are told by SMS when a pairing starts or ends; an organisation's places (一帮多) are set by its admins."""
+A person is asked before a pairing starts: the officer's acceptance makes an offer, texted to the volunteer
+with a link. An organisation's places (一帮多) are set by its admins, so its pairings start at once.
+Givers are told by SMS when a pairing is offered, starts or ends."""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from portal.models import AuditAction, AuditEvent, User
 from portal.sms import send_sms
 from services.catalogue.models import ServiceCategory
 from services.ledger.models import Elder, ElderStatus
+from services.pairing import offers
 from services.pairing import rules as pairing_rules
 from services.pairing.models import (
     OPEN_STATUSES,
@@ -29,7 +34,7 @@ from services.pairing.models import (
     PairingOrigin,
     PairingStatus,
 )
-from volunteers.models import MembershipStatus, Organisation, OrganisationStatus, VolunteerProfile
+from volunteers.models import Membership, MembershipStatus, Organisation, OrganisationStatus, VolunteerProfile
 
 # --- the lifecycle ----------------------------------------------------------------------------------
 
@@ -53,6 +58,9 @@ def _check_giver(*, elder: Elder, giver_user, giver_organisation) -> None:
         if profile is None:
             raise ValidationError(pairing_rules.GIVER_NOT_REGISTERED, code="giver_not_registered")
         home = profile.village_id
+        memberships = set(Membership.objects.filter(user=giver_user).values_list("status", flat=True))
+        if MembershipStatus.PENDING in memberships and MembershipStatus.ACTIVE not in memberships:
+            raise ValidationError(pairing_rules.GIVER_PENDING, code="giver_pending")
     else:
         if giver_organisation.status != OrganisationStatus.APPROVED:
             raise ValidationError(pairing_rules.ORGANISATION_NOT_APPROVED, code="organisation_not_approved")
@@ -145,9 +153,12 @@ def _notify(pairing: Pairing, template) -> None:
 
 def _notify_paired(pairings: list[Pairing]) -> None:
     """One SMS per giver for a batch of new pairings: the village when it is one elder, else a count-free
-    'elders'. The pairings carry `elder.village` (select_related)."""
+    'elders'. The pairings carry `elder.village` (select_related). Offers get their own SMS with the link."""
+    offers.notify_offered([p for p in pairings if p.status == PairingStatus.OFFERED])
     by_giver: dict[tuple, list[Pairing]] = defaultdict(list)
     for p in pairings:
+        if p.status != PairingStatus.ACTIVE:
+            continue
         by_giver[("u", p.giver_user_id) if p.giver_user_id else ("o", p.giver_organisation_id)].append(p)
     people, organisations = _giver_phones(
         [k[1] for k in by_giver if k[0] == "u"], [k[1] for k in by_giver if k[0] == "o"]
@@ -199,7 +210,8 @@ def _accept_many(*, actor, pairing_ids: list[int], request=None) -> tuple[list[P
         .order_by("pk")
         .values_list("pk", "pairing_capacity")
     )
-    active = Pairing.objects.filter(status=PairingStatus.ACTIVE)
+    # Offers waiting for the volunteer's answer hold their place too.
+    active = Pairing.objects.filter(status__in=(PairingStatus.ACTIVE, PairingStatus.OFFERED))
     used_users = Counter(
         dict(
             active.filter(giver_user_id__in=user_ids)
@@ -245,12 +257,24 @@ def _accept_many(*, actor, pairing_ids: list[int], request=None) -> tuple[list[P
     now = timezone.now()
     today = timezone.localdate(now)
     confirmed_by = _user(actor)
-    ids = [p.pk for p in ok]
-    Pairing.objects.filter(pk__in=ids, status=PairingStatus.PROPOSED).update(
-        status=PairingStatus.ACTIVE, confirmed_by=confirmed_by, confirmed_at=now, start_date=today
-    )
+    # Organisations start at once; a person is offered the pairing and answers (services.pairing.offers).
+    org_ids_ok = [p.pk for p in ok if p.giver_organisation_id]
+    if org_ids_ok:
+        Pairing.objects.filter(pk__in=org_ids_ok, status=PairingStatus.PROPOSED).update(
+            status=PairingStatus.ACTIVE, confirmed_by=confirmed_by, confirmed_at=now, start_date=today
+        )
+    people = [p for p in ok if p.giver_user_id]
     for p in ok:
-        p.status, p.confirmed_by, p.confirmed_at, p.start_date = PairingStatus.ACTIVE, confirmed_by, now, today
+        p.confirmed_by, p.confirmed_at = confirmed_by, now
+        if p.giver_user_id:
+            for name, value in offers.offer_fields(now).items():
+                setattr(p, name, value)
+        else:
+            p.status, p.start_date = PairingStatus.ACTIVE, today
+    if people:
+        Pairing.objects.bulk_update(
+            people, ["status", "confirmed_by", "confirmed_at", "offer_token", "offered_at", "offer_expires_at"]
+        )
     if confirmed_by is None and request is not None and request.user.is_authenticated:
         confirmed_by = request.user
     AuditEvent.objects.bulk_create(
@@ -261,7 +285,7 @@ def _accept_many(*, actor, pairing_ids: list[int], request=None) -> tuple[list[P
                 object_type=Pairing._meta.label_lower,
                 object_id=str(p.pk),
                 object_repr=str(p)[:200],
-                changes={"status": [PairingStatus.PROPOSED, PairingStatus.ACTIVE]},
+                changes={"status": [PairingStatus.PROPOSED, p.status]},
                 ip_address=audit.client_ip(request),
                 user_agent=(request.META.get("HTTP_USER_AGENT", "")[:300] if request else ""),
                 path=(request.get_full_path()[:300] if request else ""),
@@ -274,7 +298,8 @@ def _accept_many(*, actor, pairing_ids: list[int], request=None) -> tuple[list[P
 
 @transaction.atomic
 def pairing_accept(*, actor, pairing: Pairing, request=None, notify: bool = True) -> Pairing:
-    """Make a proposal active: confirmed by the officer, starting today; the giver is told by SMS.
+    """Confirm a proposal: an organisation's pairing starts today; a person is offered it (SMS with a link)
+    and it starts when they accept (`services.pairing.offers.offer_accept`).
 
     The proposal is locked and changed only while still proposed, so a replayed or concurrent accept
     changes nothing and gets NOT_PROPOSED.
@@ -309,10 +334,11 @@ def pairings_accept(*, actor, pairings: Iterable[Pairing], request=None) -> tupl
 
 @transaction.atomic
 def pairing_reject(*, actor, pairing: Pairing, note: str = "", request=None) -> Pairing:
-    """Decline a proposal."""
+    """Decline a proposal, or withdraw an offer the volunteer has not answered yet."""
     if not pairing_rules.can_confirm(actor, pairing.elder.village_id):
         raise ValidationError(pairing_rules.READ_ONLY, code="read_only")
-    updated = Pairing.objects.filter(pk=pairing.pk, status=PairingStatus.PROPOSED).update(
+    before = Pairing.objects.filter(pk=pairing.pk).values_list("status", flat=True).first()
+    updated = Pairing.objects.filter(pk=pairing.pk, status__in=(PairingStatus.PROPOSED, PairingStatus.OFFERED)).update(
         status=PairingStatus.DECLINED, end_reason=EndReason.REJECTED, end_note=(note or "")[:300], ended_by=_user(actor)
     )
     if not updated:
@@ -323,7 +349,7 @@ def pairing_reject(*, actor, pairing: Pairing, note: str = "", request=None) -> 
         request=request,
         actor=_user(actor),
         obj=pairing,
-        changes={"status": [PairingStatus.PROPOSED, PairingStatus.DECLINED]},
+        changes={"status": [before, PairingStatus.DECLINED]},
     )
     return pairing
 
@@ -334,9 +360,9 @@ def _end(pairing_ids: list[int], *, reason: str, note: str, actor) -> int:
     ended = Pairing.objects.filter(pk__in=pairing_ids, status=PairingStatus.ACTIVE).update(
         status=PairingStatus.ENDED, end_reason=reason, end_note=note[:300], end_date=today, ended_by=_user(actor)
     )
-    declined = Pairing.objects.filter(pk__in=pairing_ids, status=PairingStatus.PROPOSED).update(
-        status=PairingStatus.DECLINED, end_reason=reason, end_note=note[:300], ended_by=_user(actor)
-    )
+    declined = Pairing.objects.filter(
+        pk__in=pairing_ids, status__in=(PairingStatus.PROPOSED, PairingStatus.OFFERED)
+    ).update(status=PairingStatus.DECLINED, end_reason=reason, end_note=note[:300], ended_by=_user(actor))
     return ended + declined
 
 

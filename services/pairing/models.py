@@ -75,12 +75,14 @@ class Need(models.Model):
 
 class PairingStatus(models.TextChoices):
     PROPOSED = "proposed", _("Proposed")
+    OFFERED = "offered", _("Waiting for the volunteer")
     ACTIVE = "active", _("Active")
-    ENDED = "ended", _("Ended")
+    ENDED = "ended", _("Pairing ended")
     DECLINED = "declined", _("Not accepted")
 
 
-OPEN_STATUSES = (PairingStatus.PROPOSED, PairingStatus.ACTIVE)
+# Open pairings hold a place of the giver's and stop the same pair being proposed again.
+OPEN_STATUSES = (PairingStatus.PROPOSED, PairingStatus.OFFERED, PairingStatus.ACTIVE)
 
 
 class EndReason(models.TextChoices):
@@ -91,6 +93,8 @@ class EndReason(models.TextChoices):
     OFFICER = "officer", _("Ended by the officer")
     REJECTED = "rejected", _("Proposal not accepted")
     SUPERSEDED = "superseded", _("Replaced by a newer matching run")
+    GIVER_DECLINED = "giver_declined", _("The volunteer declined the offer")
+    OFFER_EXPIRED = "offer_expired", _("The volunteer did not answer the offer in time")
 
 
 class PairingOrigin(models.TextChoices):
@@ -102,7 +106,9 @@ class Pairing(models.Model):
     """An elder paired with one giver: a person (volunteer, social worker, mutual-aid helper) or an organisation.
 
     Exactly one of `giver_user` and `giver_organisation` is set (a database constraint). Status moves
-    proposed → active → ended (with a reason), or proposed → declined.
+    proposed → active → ended (with a reason), or proposed → declined. A person is asked first: an
+    accepted proposal becomes an offer (`offer_token`, `offer_expires_at`) that the volunteer accepts
+    (→ active) or declines (→ declined); until then the elder's contact details stay hidden from them.
     """
 
     elder = models.ForeignKey(
@@ -163,6 +169,10 @@ class Pairing(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    offer_token = models.CharField(max_length=24, null=True, blank=True, unique=True, editable=False)
+    offered_at = models.DateTimeField(_("offered at"), null=True, blank=True)
+    offer_expires_at = models.DateTimeField(_("answer by"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -188,12 +198,12 @@ class Pairing(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["elder", "giver_user"],
-                condition=Q(status__in=["proposed", "active"], giver_user__isnull=False),
+                condition=Q(status__in=["proposed", "offered", "active"], giver_user__isnull=False),
                 name="pairing_one_open_per_user",
             ),
             models.UniqueConstraint(
                 fields=["elder", "giver_organisation"],
-                condition=Q(status__in=["proposed", "active"], giver_organisation__isnull=False),
+                condition=Q(status__in=["proposed", "offered", "active"], giver_organisation__isnull=False),
                 name="pairing_one_open_per_organisation",
             ),
         ]

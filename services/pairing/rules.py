@@ -36,6 +36,11 @@ NOTHING_CHOSEN = _("Choose at least one proposal.")
 RUN_FAILED = _("The matching could not be completed: {error}")
 RUN_BUSY = _("A matching run for this area (or an area that overlaps it) is still working; wait until it is done.")
 BAD_CAPACITY = _("Give a whole number of elders, 0 or more.")
+GIVER_PENDING = _(
+    "This volunteer's membership is still waiting for the organisation's approval; they cannot be paired yet."
+)
+OFFER_ANSWERED = _("This offer has been answered already.")
+OFFER_EXPIRED = _("This offer has expired; the place goes to the next matching run.")
 RUN_STALE = _("The run stopped without finishing (the server was restarted?). Run the matching again.")
 
 # Who may run matching and accept, reject or end pairings: the officers over the elder's village.
@@ -61,6 +66,8 @@ KEEP_ALL_SCORES = 2000
 SMS_PAIRED = _(
     "You have been paired with an elder in {village} (结对帮扶). Sign in to the care portal to see how to reach them."
 )
+SMS_OFFER = _("Would you help an elder in {village} (结对帮扶)? Please accept or decline by {deadline}: {url}")
+SMS_OFFERS = _("You are asked to help {count} elders (结对帮扶). Please accept or decline by {deadline}: {url}")
 SMS_ENDED = _("Your pairing with an elder in {village} has ended. Thank you for your care.")
 SMS_PAIRED_MANY = _("You have been paired with elders (结对帮扶). Sign in to the care portal to see them.")
 

@@ -1,5 +1,6 @@
 """Matching runs (`MatchRun`): solve the candidate graph (`services.pairing.matching.assign`), store the
-proposals (or, with ``apply``, active pairings) and report progress.
+proposals (or, with ``apply``, pairings made at once: offers to people, active for organisations) and
+report progress.
 
 Runs work off the request (`match_start`): the officer's POST creates a queued `MatchRun` and enqueues
 `run_match` in the same transaction (the durable queue of portal.tasks); a worker works it
@@ -26,7 +27,7 @@ from django.utils import timezone
 from portal import audit
 from portal.models import AuditAction, Region
 from services.catalogue.models import ServiceCategory
-from services.pairing import candidates, lifecycle, matching, scoring
+from services.pairing import candidates, lifecycle, matching, offers, scoring
 from services.pairing import rules as pairing_rules
 from services.pairing.models import (
     OPEN_STATUSES,
@@ -254,7 +255,7 @@ def _compute(run: MatchRun) -> None:
                 Pairing(
                     elder_id=elder_id,
                     **candidates._giver_fields(giver_key),
-                    status=status,
+                    **(offers.offer_fields(now) if apply and giver_key.startswith("u") else {"status": status}),
                     origin=PairingOrigin.MATCHING,
                     match_run=run,
                     score=edge.score,
@@ -262,7 +263,7 @@ def _compute(run: MatchRun) -> None:
                     reasons=list(edge.reasons),
                     confirmed_by=user if apply else None,
                     confirmed_at=now if apply else None,
-                    start_date=timezone.localdate(now) if apply else None,
+                    start_date=timezone.localdate(now) if apply and giver_key.startswith("o") else None,
                 )
             )
             links.append(covers or sorted(elder_needs.get(elder_id, ())))

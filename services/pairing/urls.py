@@ -12,6 +12,7 @@ urlpatterns = [
     path("pairing/match/<int:pk>/status/", views.MatchRunStatusView.as_view(), name="match-status"),
     path("pairing/organisations/<int:pk>/", views.organisation_pairing, name="pairing-organisation"),
     path("pairing/mine/", views.my_elders, name="pairing-mine"),
+    path("pairing/offers/<str:token>/", views.pairing_offer, name="pairing-offer"),
     path("pairing/<int:pk>/", views.PairingDetailView.as_view(), name="pairing-detail"),
     path("elders/<int:pk>/pair/", views.PairingCreateView.as_view(), name="pairing-create"),
     path("elders/<int:pk>/needs/new/", views.NeedCreateView.as_view(), name="need-create"),

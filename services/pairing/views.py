@@ -11,9 +11,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -27,7 +28,7 @@ from portal.scoping import no_store as _no_store
 from portal.tables import AuditedExportMixin
 from services.catalogue.models import ServiceCategory
 from services.ledger.selectors import can_edit, elders_for
-from services.pairing import candidates, lifecycle, needs
+from services.pairing import candidates, lifecycle, needs, offers
 from services.pairing import rules as pairing_rules
 from services.pairing import runs as match_runs
 from services.pairing import selectors as pairing_reads
@@ -538,11 +539,52 @@ def giver_elders(user, *, request=None, organisation=None) -> list[Pairing]:
 
 @login_required
 def my_elders(request):
-    return _no_store(
-        render(
-            request, "services/pairing/my_elders.html", {"giver_pairings": giver_elders(request.user, request=request)}
-        )
-    )
+    context = {
+        "giver_pairings": giver_elders(request.user, request=request),
+        "pairing_offers": list(offers.offers_for(request.user)),
+    }
+    return _no_store(render(request, "services/pairing/my_elders.html", context))
+
+
+# --- the volunteer's answer to an offer (结对邀请) ------------------------------------------------------
+
+
+@login_required
+def pairing_offer(request, token: str):
+    """The volunteer accepts or declines an offer: the village, age and needs of the elder, never the phone or
+    address until accepted. Only the volunteer it is addressed to sees it (anyone else: 404)."""
+    try:
+        pairing = offers.offer_for(request.user, token)
+    except Pairing.DoesNotExist:
+        raise Http404 from None
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "accept":
+                offers.offer_accept(actor=request.user, token=token, request=request)
+                messages.success(request, gettext("Thank you! The pairing has started; the elder's details are below."))
+                return redirect("services:pairing-mine")
+            if action == "decline":
+                offers.offer_decline(
+                    actor=request.user, token=token, note=request.POST.get("note", "")[:300], request=request
+                )
+                messages.success(request, gettext("You declined the offer. Thank you for telling us."))
+                return redirect("services:pairing-mine")
+            messages.error(request, gettext("Unknown action."))
+            status = 400
+        except Pairing.DoesNotExist:
+            raise Http404 from None
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+            status = 409
+        pairing = offers.offer_for(request.user, token)
+    context = {
+        "pairing": pairing,
+        "is_open": pairing.status == PairingStatus.OFFERED
+        and (pairing.offer_expires_at is None or pairing.offer_expires_at > timezone.now()),
+    }
+    return _no_store(render(request, "services/pairing/offer.html", context, status=status))
 
 
 # --- an organisation's offer to the matching (一帮多) --------------------------------------------------

@@ -15,4 +15,20 @@
     var pct = parseFloat(bar.getAttribute("data-width-percent"));
     if (!isNaN(pct)) { bar.style.width = Math.max(0, Math.min(100, pct)) + "%"; }
   });
+  // Copy a value: <button data-copy="value" data-copied="Copied" hidden> (shown only where it can work).
+  if (navigator.clipboard) {
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        navigator.clipboard.writeText(button.getAttribute("data-copy")).then(function () {
+          button.textContent = button.getAttribute("data-copied") || button.textContent;
+        });
+      });
+    });
+  }
+  // Print this page: <button data-print-page hidden>.
+  document.querySelectorAll("[data-print-page]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
 })();

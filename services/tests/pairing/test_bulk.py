@@ -42,7 +42,7 @@ def test_accept_all_queries_do_not_depend_on_the_number_of_proposals(
     assert small.pairings.count() == 2
     with django_capture_on_commit_callbacks(execute=True):
         few = accept_all_queries(client, small, django_assert_max_num_queries)
-    assert small.pairings.filter(status=PairingStatus.ACTIVE).count() == 2
+    assert small.pairings.filter(status=PairingStatus.OFFERED).count() == 2
     assert len(outbox) == 1  # one SMS for the giver of both elders
     outbox.clear()
 
@@ -50,11 +50,11 @@ def test_accept_all_queries_do_not_depend_on_the_number_of_proposals(
     assert big.pairings.filter(status=PairingStatus.PROPOSED).count() == 12
     with django_capture_on_commit_callbacks(execute=True):
         accept_all_queries(client, big, django_assert_max_num_queries, limit=few)
-    assert big.pairings.filter(status=PairingStatus.ACTIVE).count() == 12
+    assert big.pairings.filter(status=PairingStatus.OFFERED).count() == 12
     assert len(outbox) == 6  # one per giver, not one per pairing
     events = AuditEvent.objects.filter(object_type="services.pairing", action="change")
     assert events.count() == 14 and all(e.actor_id == township_officer.pk for e in events)
-    assert all(e.changes == {"status": ["proposed", "active"]} for e in events)
+    assert all(e.changes == {"status": ["proposed", "offered"]} for e in events)
 
 
 @pytest.mark.django_db
@@ -83,7 +83,7 @@ def test_bulk_accept_refuses_per_proposal_and_replay_changes_nothing(township_of
         (proposals[4].pk, str(pairing_rules.GIVER_INACTIVE)),
     ]
     statuses = dict(Pairing.objects.values_list("pk", "status"))
-    assert [statuses[p.pk] for p in proposals] == ["active", "proposed", "active", "proposed", "proposed"]
+    assert [statuses[p.pk] for p in proposals] == ["offered", "proposed", "offered", "proposed", "proposed"]
     # replayed: nothing changes, each is refused as no longer proposed
     again, refused = lifecycle.pairings_accept(actor=township_officer, pairings=proposals[:1] + proposals[2:3])
     assert again == [] and {text for _, text in refused} == {str(pairing_rules.NOT_PROPOSED)}
@@ -110,4 +110,4 @@ def test_two_officers_accepting_for_one_giver_at_once_do_not_overfill_it():
 
     outcomes = race(press, zip(officers, proposals, strict=True))
     assert outcomes == sorted(["accepted", str(pairing_rules.GIVER_FULL)])
-    assert Pairing.objects.filter(giver_user=giver, status=PairingStatus.ACTIVE).count() == 1
+    assert Pairing.objects.filter(giver_user=giver, status=PairingStatus.OFFERED).count() == 1

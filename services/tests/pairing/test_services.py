@@ -19,6 +19,7 @@ from services.pairing import runs as match_runs
 from services.pairing import selectors as pairing_reads
 from services.pairing.models import EndReason, PairingStatus
 from services.tests.factories_care import OTHER_TOWNSHIP_VILLAGE, add_supporter, make_elder, make_key_elder
+from services.tests.factories_pairing import accept_offers, start_pairing
 from tests.factories import UserFactory
 from volunteers.models import Membership, Organisation, OrganisationKind, VolunteerProfile
 
@@ -118,8 +119,11 @@ def test_propose_accept_end_notifies_and_controls_access(township_officer, outbo
 
     lifecycle.pairing_accept(actor=township_officer, pairing=p)
     p.refresh_from_db()
-    assert p.status == PairingStatus.ACTIVE and p.confirmed_by == township_officer
-    assert p.start_date == timezone.localdate()
+    assert p.status == PairingStatus.OFFERED and p.confirmed_by == township_officer
+    assert not pairing_reads.is_paired(giver, elder)  # nothing of the elder's shows before the volunteer says yes
+    assert list(pairing_reads.pairings_for_giver(giver)) == []
+    accept_offers([p])
+    assert p.status == PairingStatus.ACTIVE and p.start_date == timezone.localdate()
     assert pairing_reads.is_paired(giver, elder)
     assert list(pairing_reads.pairings_for_giver(giver)) == [p]
 
@@ -155,7 +159,7 @@ def test_end_needs_a_valid_reason_and_an_active_pairing(township_officer):
     with pytest.raises(ValidationError) as exc:
         lifecycle.pairing_end(actor=township_officer, pairing=p, reason=EndReason.OFFICER)
     assert exc.value.messages == [str(pairing_rules.NOT_ACTIVE)]
-    lifecycle.pairing_accept(actor=township_officer, pairing=p)
+    start_pairing(officer=township_officer, pairing=p)
     with pytest.raises(ValidationError) as exc:
         lifecycle.pairing_end(actor=township_officer, pairing=p, reason="<script>")
     assert pairing_rules.BAD_END_REASON in exc.value.message_dict["reason"]
@@ -255,8 +259,7 @@ def test_organisation_pairing_is_seen_by_its_admin(township_officer, outbox, dja
 def test_elder_who_moves_or_dies_ends_pairings(township_officer):
     elder = make_key_elder()
     a, b = make_giver(), make_giver()
-    active = proposal(elder, a)
-    lifecycle.pairing_accept(actor=township_officer, pairing=active)
+    active = start_pairing(officer=township_officer, pairing=proposal(elder, a))
     pending = proposal(elder, b)
     assert lifecycle.pairings_end_for_elder(elder=elder, reason="deceased", actor=township_officer) == 2
     active.refresh_from_db()
@@ -283,6 +286,7 @@ def test_modes_follow_from_the_set_of_pairings(township_officer):
     g1, g2, g3 = make_giver(max_elders=3), make_giver(), make_giver()
     pairs = [proposal(e1, g1), proposal(e2, g1), proposal(e3, g2), proposal(e3, g3)]
     lifecycle.pairings_accept(actor=township_officer, pairings=pairs)
+    accept_offers(pairs)
     modes = pairing_reads.pairing_modes(Pairing.objects.all())
     assert modes[pairs[0].pk] == pairing_rules.Mode.ONE_TO_MANY
     assert modes[pairs[2].pk] == modes[pairs[3].pk] == pairing_rules.Mode.MANY_TO_ONE
@@ -397,6 +401,8 @@ def test_command_prints_json_summary_last_and_applies(outbox, django_capture_on_
         call_command("match", "--region", TOWNSHIP, "--apply", stdout=out)
     summary = json.loads(out.getvalue().strip().splitlines()[-1])
     assert summary["applied"] is True and summary["pairs"] == 1
+    assert not pairing_reads.is_paired(giver, elder)  # offered: the volunteer answers first
+    accept_offers(Pairing.objects.filter(giver_user=giver))
     assert pairing_reads.is_paired(giver, elder)
     assert [p for p, _ in outbox] == [giver.phone]
     # coverage now counts the active pairing

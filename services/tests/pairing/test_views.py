@@ -13,6 +13,7 @@ from services.pairing import rules as pairing_rules
 from services.pairing import runs as match_runs
 from services.pairing.models import EndReason, PairingStatus
 from services.tests.factories_care import OTHER_TOWNSHIP_VILLAGE, make_key_elder
+from services.tests.factories_pairing import start_pairing
 from services.tests.pairing.test_services import TOWNSHIP, cat, make_giver, need, proposal, region
 from volunteers.models import VolunteerProfile
 
@@ -72,15 +73,15 @@ def test_accept_some_then_all(officer_client, township_officer, outbox, django_c
     with django_capture_on_commit_callbacks(execute=True):
         officer_client.post(url, {"action": "accept", "ids": [str(first.pk)]})
     first.refresh_from_db()
-    assert first.status == PairingStatus.ACTIVE
+    assert first.status == PairingStatus.OFFERED
     assert run.pairings.filter(status=PairingStatus.PROPOSED).count() == 2
     with django_capture_on_commit_callbacks(execute=True):
         officer_client.post(url, {"action": "accept_all"})
-    assert run.pairings.filter(status=PairingStatus.ACTIVE).count() == 3
+    assert run.pairings.filter(status=PairingStatus.OFFERED).count() == 3
     assert sorted(p for p, _ in outbox) == sorted(g.phone for g in givers)
     # replayed accept-all changes nothing and says so
     response = officer_client.post(url, {"action": "accept_all"}, follow=True)
-    assert run.pairings.filter(status=PairingStatus.ACTIVE).count() == 3
+    assert run.pairings.filter(status=PairingStatus.OFFERED).count() == 3
     assert str(pairing_rules.NOTHING_CHOSEN) in response.content.decode() or "至少" in response.content.decode()
 
 
@@ -124,8 +125,7 @@ def test_liaison_sees_pairing_but_cannot_accept(client, liaison):
 
 
 def test_end_pairing_from_detail(officer_client, township_officer):
-    p = proposal(make_key_elder(), make_giver())
-    lifecycle.pairing_accept(actor=township_officer, pairing=p)
+    p = start_pairing(officer=township_officer, pairing=proposal(make_key_elder(), make_giver()))
     url = reverse("services:pairing-detail", args=[p.pk])
     assert officer_client.post(url, {"action": "end", "reason": "bogus"}).status_code == 400
     p.refresh_from_db()
@@ -147,7 +147,7 @@ def test_adjust_by_hand(officer_client, township_officer):
     assert officer_client.post(url, {}).status_code == 400  # nobody chosen
     response = officer_client.post(url, {"giver": profile.pk, "categories": [cat("shenghuo-zhaoliao").pk]})
     p = Pairing.objects.get()
-    assert response.status_code == 302 and p.status == PairingStatus.ACTIVE and p.confirmed_by == township_officer
+    assert response.status_code == 302 and p.status == PairingStatus.OFFERED and p.confirmed_by == township_officer
     response = officer_client.post(url, {"giver": profile.pk})  # replay
     assert response.status_code == 400 and Pairing.objects.count() == 1
     far = make_key_elder(village=OTHER_TOWNSHIP_VILLAGE)
@@ -170,7 +170,7 @@ def test_liaison_records_need_from_form(client, liaison):
 
 
 def test_giver_sees_only_their_elders_and_loses_access(client, township_officer):
-    mine = make_key_elder(name="马秀英", address="大营村三组12号")
+    mine = make_key_elder(name="马秀英", address="大营村三组12号", phone="13987654321")
     need(mine, "jingshen-weijie")
     theirs = make_key_elder(name="李桂兰")
     giver, other = make_giver(), make_giver()
@@ -180,6 +180,16 @@ def test_giver_sees_only_their_elders_and_loses_access(client, township_officer)
     assert "马秀英" not in client.get(url).content.decode()  # a proposal is not a pairing yet
     lifecycle.pairing_accept(actor=township_officer, pairing=p)
     lifecycle.pairing_accept(actor=township_officer, pairing=proposal(theirs, other))
+    html = client.get(url).content.decode()
+    # offered, not yet accepted: the offer is listed, the elder's name, address and phone are not
+    p.refresh_from_db()
+    assert reverse("services:pairing-offer", args=[p.offer_token]) in html
+    assert "马秀英" not in html and "大营村三组12号" not in html and mine.phone not in html
+    offer_page = client.get(reverse("services:pairing-offer", args=[p.offer_token])).content.decode()
+    assert "马秀英" not in offer_page and "大营村三组12号" not in offer_page and mine.phone not in offer_page
+    assert "精神慰藉" in offer_page
+    response = client.post(reverse("services:pairing-offer", args=[p.offer_token]), {"action": "accept"})
+    assert response.status_code == 302
     html = client.get(url).content.decode()
     assert "马秀英" in html and "大营村三组12号" in html and mine.phone in html and "精神慰藉" in html
     assert "李桂兰" not in html
