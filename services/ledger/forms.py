@@ -9,6 +9,7 @@ from portal.identity import ResidentIdFormField, check_agrees
 from portal.phone import clean_phone
 from portal.widgets import RegionChoiceField
 from services.ledger.models import CareAgreement, DutyReminder, Elder, ElderStatus, FamilyContact
+from services.ledger.eligibility import check_eligibility
 from services.ledger.selectors import LEDGER_FIELDS, writable_villages
 from services.ledger.spreadsheet import FILE_EMPTY, FILE_TOO_LARGE, max_bytes
 
@@ -82,6 +83,11 @@ class ElderForm(forms.ModelForm):
             except ValidationError as exc:
                 for field, errors in exc.error_dict.items():
                     self.add_error("gender" if field == "sex" else field, errors)
+        changed = not self.instance.pk or {"birth_date", "left_behind_basis"} & set(self.changed_data)
+        if changed and data.get("birth_date") and "birth_date" not in self.errors:
+            result = check_eligibility(birth_date=data["birth_date"], basis=data.get("left_behind_basis") or "")
+            if not result.eligible:
+                self.add_error(result.field, result.reason)
         return data
 
     def _post_clean(self):

@@ -32,6 +32,7 @@ from portal.identity import INVALID_FORMAT, keyed_hash, mask_resident_id, parse_
 from portal.models import AuditAction, Region, RegionLevel
 from portal.phone import INVALID_PHONE, clean_phone
 from services.ledger import spreadsheet
+from services.ledger.eligibility import check_eligibility
 from services.ledger.models import (
     Elder,
     ElderChange,
@@ -43,8 +44,10 @@ from services.ledger.selectors import LEDGER_FIELDS, plain, writable_villages
 
 ROW_REQUIRED = _("%(column)s is empty.")
 ROW_ID_AS_NUMBER = _(
-    "The ID number was stored by Excel as a number and lost its last digits; format the column as text."
+    "Excel stored this ID number as a number, so its last digits are lost. In Excel select the ID column, choose "
+    "Format Cells → Text, type the numbers again (or start each with an apostrophe ') and upload again."
 )
+ROW_TWO_TICKS = _("More than one option is ticked in %(column)s: %(value)s. Tick one.")
 ROW_BAD_DATE = _("%(value)s is not a real date.")
 ROW_DATE_FUTURE = _("The birth date is in the future.")
 ROW_BIRTH_MISMATCH = _("The birth date does not agree with the ID number.")
@@ -128,8 +131,20 @@ def _too_long(field: str, text: str) -> dict:
     return {"column": spreadsheet.HEADER_LABELS.get(field, field), "limit": limit, "length": len(text)}
 
 
-def _check_row(values: dict, resolver: VillageResolver) -> tuple[dict, list[tuple[str, str]]]:
+def _looks_like_excel_number(raw) -> bool:
+    """6.40422E+17 in a CSV: an ID number Excel had turned into a number."""
+    text = str(raw or "").strip().upper().replace(",", "")
+    if "E+" in text:
+        mantissa = text.split("E+")[0].replace(".", "")
+        return mantissa.isdigit()
+    return False
+
+
+def _check_row(
+    values: dict, resolver: VillageResolver, today: datetime.date | None = None
+) -> tuple[dict, list[tuple[str, str]]]:
     """Clean one row; returns (record with plain JSON values, [(column, message)])."""
+    today = today or timezone.localdate()
     errors: list[tuple[str, str]] = []
     record: dict[str, object] = {}
 
@@ -145,7 +160,7 @@ def _check_row(values: dict, resolver: VillageResolver) -> tuple[dict, list[tupl
 
     raw_id = values.get("id_number")
     id_birth = id_sex = None
-    if isinstance(raw_id, int | float):
+    if isinstance(raw_id, int | float) or _looks_like_excel_number(raw_id):
         err("id_number", ROW_ID_AS_NUMBER)
     elif not raw_id:
         err("id_number", ROW_REQUIRED % {"column": spreadsheet.HEADER_LABELS["id_number"]})
@@ -174,7 +189,7 @@ def _check_row(values: dict, resolver: VillageResolver) -> tuple[dict, list[tupl
         birth = parse_date(birth_text)
         if birth is None:
             err("birth_date", ROW_BAD_DATE % {"value": birth_text[:20]})
-        elif birth > timezone.localdate():
+        elif birth > today:
             err("birth_date", ROW_DATE_FUTURE)
         elif id_birth and birth != id_birth:
             err("birth_date", ROW_BIRTH_MISMATCH)
@@ -207,12 +222,21 @@ def _check_row(values: dict, resolver: VillageResolver) -> tuple[dict, list[tupl
         text = str(values.get(field) or "").strip()
         if not text:
             continue
-        value = lookup.get(text.replace(" ", ""))
+        if text.startswith(spreadsheet.TWO_TICKS_MARK):
+            column = spreadsheet.HEADER_LABELS.get(field, field)
+            err(field, ROW_TWO_TICKS % {"column": column, "value": text[len(spreadsheet.TWO_TICKS_MARK) :][:40]})
+            continue
+        value = lookup.get(spreadsheet._norm_choice(text))
         if value is None:
-            choices = "、".join(words[0] for words in spreadsheet.CHOICE_WORDS[field].values())
-            err(field, ROW_BAD_CHOICE % {"value": text[:20], "choices": choices})
+            err(field, ROW_BAD_CHOICE % {"value": text[:20], "choices": spreadsheet.choice_labels(field)})
         else:
             record[field] = str(value)
+
+    if id_birth or record.get("birth_date"):
+        birth = datetime.date.fromisoformat(record["birth_date"]) if record.get("birth_date") else id_birth
+        result = check_eligibility(birth_date=birth, basis=str(record.get("left_behind_basis") or ""), today=today)
+        if not result.eligible:
+            err(result.field, result.reason)
 
     for field in spreadsheet.BOOL_FIELDS:
         text = str(values.get(field) or "").strip().lower()
@@ -256,11 +280,12 @@ def check_rows(
 ) -> tuple[list[dict], list[dict]]:
     """Check every row. Returns (records, errors); errors are {row, column, message} with IDs masked."""
     resolver = VillageResolver(villages, default_village)
+    today = timezone.localdate()
     records: list[dict] = []
     errors: list[dict] = []
     first_row_of: dict[str, int] = {}
     for index, (row_number, values) in enumerate(rows):
-        record, row_errors = _check_row(values, resolver)
+        record, row_errors = _check_row(values, resolver, today)
         number = record.get("id_number")
         if number:
             record["id_hash"] = keyed_hash(number)
