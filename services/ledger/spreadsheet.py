@@ -565,7 +565,7 @@ def _strip_signature_rows(body: list, columns: list) -> list:
     for number, row in body:
         if not any(_cell_text(row[i]) for i in read if i < len(row)):
             continue
-        has_id = id_column is not None and id_column < len(row) and _cell_text(row[id_column])
+        has_id = id_column is not None and id_column < len(row) and any(ch.isdigit() for ch in _cell_text(row[id_column]))
         text = "".join(_cell_text(c) for c in row)
         if not has_id and any(word in text for word in SIGNATURE_WORDS):
             continue
