@@ -32,8 +32,24 @@ def import_workbook(rows: int = IMPORT_ROWS) -> bytes:
         book = openpyxl.Workbook(write_only=True)
         sheet = book.create_sheet()
         sheet.append(["吉强镇农村留守老年人基本情况登记表"])
-        sheet.append(["序号", "姓名", "性别", "公民身份证号码", "出生日期", "村", "住址", "联系电话", "经济状况",
-                      "能力等级", "居住情况", "赡养人情况", None, None])
+        sheet.append(
+            [
+                "序号",
+                "姓名",
+                "性别",
+                "公民身份证号码",
+                "出生日期",
+                "村",
+                "住址",
+                "联系电话",
+                "经济状况",
+                "能力等级",
+                "居住情况",
+                "赡养人情况",
+                None,
+                None,
+            ]
+        )
         sheet.append([None] * 11 + ["子女姓名", "务工地点", "子女电话"])
         villages = ["大营村", "大滩村", "泉儿湾村", "马营村", "团结村"]
         for n in range(rows):

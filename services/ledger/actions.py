@@ -27,6 +27,7 @@ from services.ledger.models import (
     ElderChangeKind,
     ElderStatus,
     FamilyContact,
+    LeftBehindBasis,
 )
 from services.pairing.lifecycle import pairings_end_for_elder
 
@@ -135,6 +136,33 @@ def elder_update(*, actor, elder: Elder, data: dict, expected_version: int, requ
     ElderChange.objects.create(elder=current, kind=ElderChangeKind.CHANGE, actor=_user(actor), changes=changes)
     audit.record(AuditAction.CHANGE, request=request, actor=_user(actor), obj=current, changes=changes)
     return current
+
+
+@transaction.atomic
+def eligibility_reviewed(*, actor, elder: Elder, basis: str, request=None) -> Elder:
+    """The yearly review: the elder is still left behind for `basis`. Refused with the policy's reason when the
+    data say otherwise (under 60: correct the birth date or change the status to 不再留守)."""
+    if not ledger_reads.can_edit(actor, elder.village_id):
+        raise ValidationError(ledger_reads.READ_ONLY, code="read_only")
+    if basis not in (LeftBehindBasis.CHILDREN_AWAY, LeftBehindBasis.NO_CAPABLE_SUPPORTER):
+        raise ValidationError({"basis": ValidationError(_("Choose why the elder is left behind."), code="basis")})
+    current = Elder.objects.select_for_update().get(pk=elder.pk)
+    eligibility_check(birth_date=current.birth_date, basis=basis)
+    today = timezone.localdate()
+    changes = {"eligibility_reviewed_on": [plain_date(current.eligibility_reviewed_on), plain_date(today)]}
+    if current.left_behind_basis != basis:
+        changes["left_behind_basis"] = [current.left_behind_basis, basis]
+    Elder.objects.filter(pk=current.pk).update(
+        left_behind_basis=basis, eligibility_reviewed_on=today, version=F("version") + 1, updated_at=timezone.now()
+    )
+    current.refresh_from_db()
+    ElderChange.objects.create(elder=current, kind=ElderChangeKind.CHANGE, actor=_user(actor), changes=changes)
+    audit.record(AuditAction.CHANGE, request=request, actor=_user(actor), obj=current, changes=changes)
+    return current
+
+
+def plain_date(value) -> str | None:
+    return value.isoformat() if value else None
 
 
 @transaction.atomic

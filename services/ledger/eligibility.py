@@ -28,9 +28,7 @@ from services.ledger.models import Elder, ElderStatus, LeftBehindBasis, age_on, 
 POLICY_AGE = 60
 REVIEW_MONTHS = 12
 
-UNDER_AGE = _(
-    "Not a left-behind elder under the policy: %(age)s years old; the policy covers people aged 60 or older."
-)
+UNDER_AGE = _("Not a left-behind elder under the policy: %(age)s years old; the policy covers people aged 60 or older.")
 NOT_LEFT_BEHIND = _(
     "Not a left-behind elder under the policy: the children are not all away from the county for six months or "
     "more, and there is a supporter at home able to care."

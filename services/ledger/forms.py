@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.identity import ResidentIdFormField, check_agrees
 from portal.phone import clean_phone
 from portal.widgets import RegionChoiceField
-from services.ledger.models import CareAgreement, DutyReminder, Elder, ElderStatus, FamilyContact
+from services.ledger.models import CareAgreement, DutyReminder, Elder, ElderStatus, FamilyContact, LeftBehindBasis
 from services.ledger.eligibility import check_eligibility
 from services.ledger.selectors import LEDGER_FIELDS, writable_villages
 from services.ledger.spreadsheet import FILE_EMPTY, FILE_TOO_LARGE, max_bytes
@@ -96,6 +96,21 @@ class ElderForm(forms.ModelForm):
 
     def ledger_data(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k in LEDGER_FIELDS}
+
+
+class EligibilityReviewForm(forms.Form):
+    """The yearly review of one elder: why they are (still) left behind."""
+
+    basis = forms.ChoiceField(
+        label=_("Why left behind"),
+        choices=[("", _("Please choose…"))]
+        + [(v, label) for v, label in LeftBehindBasis.choices if v != LeftBehindBasis.NEITHER],
+    )
+
+    def __init__(self, *args, elder: Elder, **kwargs):
+        super().__init__(*args, **kwargs)
+        if elder.left_behind_basis and elder.left_behind_basis != LeftBehindBasis.NEITHER:
+            self.fields["basis"].initial = elder.left_behind_basis
 
 
 class StatusForm(forms.Form):

@@ -201,6 +201,8 @@ CHOICE_LOOKUP = _LazyLookup(_choice_words)
 def choice_labels(field: str) -> str:
     """The options of a choice column as the app shows them, for a row error ("独居、与配偶同住（空巢）…")."""
     return "、".join(str(label) for _value, label in Elder._meta.get_field(field).choices)
+
+
 OPTION_LOOKUP = _LazyLookup(_option_lookup)
 TICK_WORDS = {"√", "✓", "✔", "☑", "v", "是", "1", "y", "yes", "true", "○", "●"}
 TWO_TICKS_MARK = "\u0000ticks:"  # a parsed value meaning "more than one option ticked"
@@ -499,8 +501,11 @@ def _is_sub_header(row: list) -> bool:
     texts = [_cell_text(c) for c in row if _cell_text(c)]
     if not texts:
         return False
-    known = sum(1 for t in texts if _norm_header(t) in ALIAS_LOOKUP or _norm_header(t) in SUB_HEADER_WORDS
-                or _norm_choice(t) in OPTION_LOOKUP)
+    known = sum(
+        1
+        for t in texts
+        if _norm_header(t) in ALIAS_LOOKUP or _norm_header(t) in SUB_HEADER_WORDS or _norm_choice(t) in OPTION_LOOKUP
+    )
     return known * 2 >= len(texts) and not any(len(t) >= 15 and t[:6].isdigit() for t in texts)
 
 
@@ -565,7 +570,9 @@ def _strip_signature_rows(body: list, columns: list) -> list:
     for number, row in body:
         if not any(_cell_text(row[i]) for i in read if i < len(row)):
             continue
-        has_id = id_column is not None and id_column < len(row) and any(ch.isdigit() for ch in _cell_text(row[id_column]))
+        has_id = (
+            id_column is not None and id_column < len(row) and any(ch.isdigit() for ch in _cell_text(row[id_column]))
+        )
         text = "".join(_cell_text(c) for c in row)
         if not has_id and any(word in text for word in SIGNATURE_WORDS):
             continue

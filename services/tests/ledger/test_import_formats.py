@@ -45,8 +45,12 @@ def village_workbook(rows, *, id_as_number_row=None) -> bytes:
     sheet.append(["大营村农村留守老年人基本情况登记表"])
     sheet.merge_cells("A1:K1")
     sheet.append(["填报单位：大营村村民委员会", None, None, None, "填报日期：2026年5月20日"])
-    sheet.append(["序号", "姓 名", "性别", "公民身份证号码", "出生年月日", "居住情况", None, None, "赡养人情况", None, None])
-    sheet.append([None, None, None, None, None, "独居", "与配偶同住（空巢）", "与孙辈同住", "子女姓名", "务工地点", "子女电话"])
+    sheet.append(
+        ["序号", "姓 名", "性别", "公民身份证号码", "出生年月日", "居住情况", None, None, "赡养人情况", None, None]
+    )
+    sheet.append(
+        [None, None, None, None, None, "独居", "与配偶同住（空巢）", "与孙辈同住", "子女姓名", "务工地点", "子女电话"]
+    )
     for column in "ABCDE":
         sheet.merge_cells(f"{column}3:{column}4")
     sheet.merge_cells("F3:H3")
