@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from portal.identity import ResidentIdFormField, check_agrees
 from portal.phone import clean_phone
 from portal.widgets import RegionChoiceField
-from services.ledger.models import CareAgreement, DutyReminder, Elder, ElderStatus, FamilyContact, LeftBehindBasis
 from services.ledger.eligibility import check_eligibility
+from services.ledger.models import CareAgreement, DutyReminder, Elder, ElderStatus, FamilyContact, LeftBehindBasis
 from services.ledger.selectors import LEDGER_FIELDS, writable_villages
 from services.ledger.spreadsheet import FILE_EMPTY, FILE_TOO_LARGE, max_bytes
 

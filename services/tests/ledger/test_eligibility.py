@@ -179,7 +179,7 @@ def test_the_template_downloads_with_dropdowns_and_a_text_id_column_and_imports_
     lists = " ".join(v.formula1 for v in sheet.data_validations.dataValidation)
     assert "与配偶同住（空巢）" in lists and "特困供养" in lists
     # filled in with the drop-down labels, it imports as is
-    row = {h: None for h in headers}
+    row = dict.fromkeys(headers)
     row.update(
         {
             "姓名*": "马兰",

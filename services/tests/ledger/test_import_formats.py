@@ -66,7 +66,7 @@ def village_workbook(rows, *, id_as_number_row=None) -> bytes:
 
 
 def test_a_village_workbook_as_kept_imports_with_its_dates_and_ticks(lclient):
-    excel_date = datetime.datetime(1948, 11, 30)
+    excel_date = datetime.datetime(1948, 11, 30)  # noqa: DTZ001 — an Excel date cell has no time zone
     rows = [
         ("马兰", "女", datetime.date(1950, 3, 5), "1950-03-05", ("√", "", "")),
         ("杨福", "男", datetime.date(1950, 3, 6), "1950.3.6", ("", "√", "")),
