@@ -62,6 +62,7 @@ class ElderForm(forms.ModelForm):
     def __init__(self, *args, user, show_id: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["village"] = _village_field(user)
+        self.fields["left_behind_basis"].choices = [("", _("Please choose…")), *LeftBehindBasis.choices]
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
             self.fields["village"].initial = self.instance.village_id
