@@ -463,7 +463,7 @@ def parse_file(*, content: bytes, filename: str) -> ParsedFile:
     # A second header row under merged group cells (赡养人情况 over 子女姓名 / 务工地点 / 子女电话,
     # 居住情况 over 独居 / 与配偶同住 / … ticked with √).
     sub: list = []
-    if header_index + 1 < len(table) and _is_sub_header(table[header_index + 1][1]):
+    if header_index + 1 < len(table) and _is_sub_header(header, table[header_index + 1][1]):
         sub = list(table[header_index + 1][1])
         header_index += 1
     columns = _columns(header, sub)
@@ -496,17 +496,25 @@ def parse_file(*, content: bytes, filename: str) -> ParsedFile:
     return ParsedFile(fields=fields, ignored=ignored, rows=rows)
 
 
-def _is_sub_header(row: list) -> bool:
-    """A row right under the header is a second header row when its cells are header words, not an elder."""
-    texts = [_cell_text(c) for c in row if _cell_text(c)]
-    if not texts:
-        return False
-    known = sum(
-        1
-        for t in texts
-        if _norm_header(t) in ALIAS_LOOKUP or _norm_header(t) in SUB_HEADER_WORDS or _norm_choice(t) in OPTION_LOOKUP
-    )
-    return known * 2 >= len(texts) and not any(len(t) >= 15 and t[:6].isdigit() for t in texts)
+def _is_sub_header(header: list, row: list) -> bool:
+    """A row right under the header is a second header row when every filled cell is a header word under a
+    merged group cell (子女姓名 under 赡养人情况) or an option under its question (独居 under 居住情况) — an
+    elder's row always has something else (a name under 姓名)."""
+    filled = False
+    for index, cell in enumerate(row):
+        text = _cell_text(cell)
+        if not text:
+            continue
+        filled = True
+        top = _cell_text(header[index]) if index < len(header) else ""
+        top_field = ALIAS_LOOKUP.get(_norm_header(top)) if top else None
+        if top_field is None:
+            known = _norm_header(text) in ALIAS_LOOKUP or _norm_header(text) in SUB_HEADER_WORDS
+            if not (known or _norm_choice(text) in OPTION_LOOKUP):
+                return False
+        elif not (top_field in CHOICE_WORDS and _norm_choice(text) in CHOICE_LOOKUP[top_field]):
+            return False
+    return filled
 
 
 def _group_of(header: list, index: int) -> str:

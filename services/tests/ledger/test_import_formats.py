@@ -207,3 +207,11 @@ def test_header_synonyms_and_choice_labels_are_read_by_the_parser():
     lookup = spreadsheet.CHOICE_LOOKUP["living_arrangement"]
     assert lookup[spreadsheet._norm_choice("与配偶同住（空巢）")] == "couple"
     assert spreadsheet.CHOICE_LOOKUP["economic_status"][spreadsheet._norm_choice("特困供养")] == "destitute"
+
+
+def test_a_first_row_of_options_under_a_one_row_header_is_an_elder_not_a_second_header(lclient):
+    content = _plain_workbook(["姓名", "居住情况", "经济状况", "身份证号"], [["马兰", "独居", "低保", ""]])
+    with time_machine.travel(NOW):
+        _upload(lclient, content)
+    job = ImportJob.objects.get()
+    assert [(e["row"], e["name"]) for e in job.errors] == [(3, "马兰")]  # read as an elder: the ID is missing
