@@ -218,6 +218,9 @@ class ImportForm(forms.Form):
             help_text=self.fields["village"].help_text,
         )
         self.fields["village"].label = _("Village for rows without one")
+        only = list(writable_villages(user).values_list("code", flat=True)[:2])
+        if len(only) == 1:  # a village liaison: their village is already chosen
+            self.fields["village"].initial = only[0]
         self.fields["file"].widget.attrs["accept"] = ".xlsx,.csv,text/csv"
 
     def clean_file(self):

@@ -92,8 +92,6 @@ class VillageResolver:
             for key in self._keys(name):
                 self.by_name.setdefault(key, []).append(code)
         self.default = default.code if default is not None and default.code in self.by_code else None
-        if self.default is None and len(self.by_code) == 1:  # a village liaison: their one village
-            self.default = next(iter(self.by_code))
 
     @staticmethod
     def _keys(name: str) -> set[str]:

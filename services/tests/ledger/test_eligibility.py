@@ -169,6 +169,7 @@ def test_the_template_downloads_with_dropdowns_and_a_text_id_column_and_imports_
     client.force_login(liaison)
     page = client.get(reverse("services:elder-import")).content.decode()
     assert reverse("services:elder-import-template") in page
+    assert 'value="640422100201" selected' in page  # the liaison's one village is chosen already
     response = client.get(reverse("services:elder-import-template"))
     assert response.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
@@ -196,7 +197,8 @@ def test_the_template_downloads_with_dropdowns_and_a_text_id_column_and_imports_
     buffer = io.BytesIO()
     book.save(buffer)
     with time_machine.travel(datetime.datetime(2026, 6, 1, 10, tzinfo=UTC)):
-        client.post(reverse("services:elder-import"), {"file": SimpleUploadedFile("模板.xlsx", buffer.getvalue())})
+        upload = SimpleUploadedFile("模板.xlsx", buffer.getvalue())
+        client.post(reverse("services:elder-import"), {"file": upload, "village": "640422100201"})
         job = ImportJob.objects.get()
         assert job.status == ImportStatus.READY, job.errors
         client.post(reverse("services:elder-import-confirm", args=[job.pk]))
