@@ -51,7 +51,7 @@ def import_workbook(rows: int = IMPORT_ROWS) -> bytes:
             ]
         )
         sheet.append([None] * 11 + ["子女姓名", "务工地点", "子女电话"])
-        villages = ["大营村", "大滩村", "泉儿湾村", "马营村", "团结村"]
+        villages = ["大营村", "大滩村", "泉儿湾村", "马营村"]  # 团结村 is two villages in the county
         for n in range(rows):
             day, batch = n % 10_000, n // 10_000
             birth = datetime.date(1930, 1, 1) + datetime.timedelta(days=day)
