@@ -96,6 +96,12 @@ def encrypt(value: str) -> str:
     return _fernet().encrypt(value.encode()).decode()
 
 
+def encrypt_many(values: list[str]) -> list[str]:
+    """Encrypt many values with one key set (bulk writes: the key setup is paid once, not per value)."""
+    fernet = _fernet()
+    return [fernet.encrypt(v.encode()).decode() if v else v for v in values]
+
+
 def decrypt(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode()).decode()

@@ -18,6 +18,7 @@ from portal.models import AuditAction, Region, RegionLevel
 from portal.phone import clean_phone
 from portal.scoping import can_write
 from services.ledger import selectors as ledger_reads
+from services.ledger.eligibility import check_eligibility
 from services.ledger.models import (
     CareAgreement,
     DutyReminder,
@@ -26,6 +27,7 @@ from services.ledger.models import (
     ElderChangeKind,
     ElderStatus,
     FamilyContact,
+    LeftBehindBasis,
 )
 from services.pairing.lifecycle import pairings_end_for_elder
 
@@ -54,6 +56,13 @@ def _check_village(actor, village: Region) -> None:
         raise ValidationError({"village": ValidationError(ledger_reads.VILLAGE_OUT_OF_SCOPE, code="village_scope")})
 
 
+def eligibility_check(*, birth_date, basis: str) -> None:
+    """Refuse someone outside the policy's definition (services.ledger.eligibility), naming the reason."""
+    result = check_eligibility(birth_date=birth_date, basis=basis or "")
+    if not result.eligible:
+        raise ValidationError({result.field: ValidationError(result.reason, code="not_eligible")})
+
+
 def _normalise(data: dict) -> dict:
     data = dict(data)
     if data.get("phone"):
@@ -75,6 +84,7 @@ def elder_create(*, actor, data: dict, request=None) -> Elder:
         raise ValidationError(ledger_reads.READ_ONLY, code="read_only")
     data = _normalise({k: v for k, v in data.items() if k in ledger_reads.LEDGER_FIELDS})
     _check_village(actor, data["village"])
+    eligibility_check(birth_date=data.get("birth_date"), basis=data.get("left_behind_basis", ""))
     id_hash = keyed_hash(data["id_number"])
     if Elder.objects.filter(id_hash=id_hash).exists():
         raise ValidationError({"id_number": ValidationError(ledger_reads.DUPLICATE_ID, code="duplicate_id")})
@@ -106,6 +116,11 @@ def elder_update(*, actor, elder: Elder, data: dict, expected_version: int, requ
     changes = ledger_reads._raw_diff(current, data)
     if not changes:
         return current
+    if "birth_date" in changes or "left_behind_basis" in changes:
+        eligibility_check(
+            birth_date=data.get("birth_date", current.birth_date),
+            basis=data.get("left_behind_basis", current.left_behind_basis),
+        )
     for field, value in data.items():
         setattr(current, field, value)
     if "id_number" in changes:
@@ -121,6 +136,33 @@ def elder_update(*, actor, elder: Elder, data: dict, expected_version: int, requ
     ElderChange.objects.create(elder=current, kind=ElderChangeKind.CHANGE, actor=_user(actor), changes=changes)
     audit.record(AuditAction.CHANGE, request=request, actor=_user(actor), obj=current, changes=changes)
     return current
+
+
+@transaction.atomic
+def eligibility_reviewed(*, actor, elder: Elder, basis: str, request=None) -> Elder:
+    """The yearly review: the elder is still left behind for `basis`. Refused with the policy's reason when the
+    data say otherwise (under 60: correct the birth date or change the status to 不再留守)."""
+    if not ledger_reads.can_edit(actor, elder.village_id):
+        raise ValidationError(ledger_reads.READ_ONLY, code="read_only")
+    if basis not in (LeftBehindBasis.CHILDREN_AWAY, LeftBehindBasis.NO_CAPABLE_SUPPORTER):
+        raise ValidationError({"basis": ValidationError(_("Choose why the elder is left behind."), code="basis")})
+    current = Elder.objects.select_for_update().get(pk=elder.pk)
+    eligibility_check(birth_date=current.birth_date, basis=basis)
+    today = timezone.localdate()
+    changes = {"eligibility_reviewed_on": [plain_date(current.eligibility_reviewed_on), plain_date(today)]}
+    if current.left_behind_basis != basis:
+        changes["left_behind_basis"] = [current.left_behind_basis, basis]
+    Elder.objects.filter(pk=current.pk).update(
+        left_behind_basis=basis, eligibility_reviewed_on=today, version=F("version") + 1, updated_at=timezone.now()
+    )
+    current.refresh_from_db()
+    ElderChange.objects.create(elder=current, kind=ElderChangeKind.CHANGE, actor=_user(actor), changes=changes)
+    audit.record(AuditAction.CHANGE, request=request, actor=_user(actor), obj=current, changes=changes)
+    return current
+
+
+def plain_date(value) -> str | None:
+    return value.isoformat() if value else None
 
 
 @transaction.atomic

@@ -22,6 +22,7 @@ from services.ledger.models import (
     ElderChange,
     ElderChangeKind,
     FamilyContact,
+    LeftBehindBasis,
     LivingArrangement,
 )
 
@@ -136,6 +137,7 @@ def seed() -> None:
             address=f"{village.name.removesuffix('村委会')}村{group}组{rng.randint(1, 60)}号",
             phone=_phone(rng) if rng.random() < 0.6 else "",
             income_sources=rng.choice(INCOME),
+            left_behind_basis=LeftBehindBasis.CHILDREN_AWAY if n % 5 else LeftBehindBasis.NO_CAPABLE_SUPPORTER,
             family_structure=f"子女{children}人，均在外务工"
             + ("；配偶同住" if living == LivingArrangement.COUPLE else ""),
             children_count=children,

@@ -8,7 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from portal.identity import ResidentIdFormField, check_agrees
 from portal.phone import clean_phone
 from portal.widgets import RegionChoiceField
-from services.ledger.models import CareAgreement, DutyReminder, Elder, ElderStatus, FamilyContact
+from services.ledger.eligibility import check_eligibility
+from services.ledger.models import CareAgreement, DutyReminder, Elder, ElderStatus, FamilyContact, LeftBehindBasis
 from services.ledger.selectors import LEDGER_FIELDS, writable_villages
 from services.ledger.spreadsheet import FILE_EMPTY, FILE_TOO_LARGE, max_bytes
 
@@ -61,6 +62,7 @@ class ElderForm(forms.ModelForm):
     def __init__(self, *args, user, show_id: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["village"] = _village_field(user)
+        self.fields["left_behind_basis"].choices = [("", _("Please choose…")), *LeftBehindBasis.choices]
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
             self.fields["village"].initial = self.instance.village_id
@@ -82,6 +84,11 @@ class ElderForm(forms.ModelForm):
             except ValidationError as exc:
                 for field, errors in exc.error_dict.items():
                     self.add_error("gender" if field == "sex" else field, errors)
+        changed = not self.instance.pk or {"birth_date", "left_behind_basis"} & set(self.changed_data)
+        if changed and data.get("birth_date") and "birth_date" not in self.errors:
+            result = check_eligibility(birth_date=data["birth_date"], basis=data.get("left_behind_basis") or "")
+            if not result.eligible:
+                self.add_error(result.field, result.reason)
         return data
 
     def _post_clean(self):
@@ -90,6 +97,21 @@ class ElderForm(forms.ModelForm):
 
     def ledger_data(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k in LEDGER_FIELDS}
+
+
+class EligibilityReviewForm(forms.Form):
+    """The yearly review of one elder: why they are (still) left behind."""
+
+    basis = forms.ChoiceField(
+        label=_("Why left behind"),
+        choices=[("", _("Please choose…"))]
+        + [(v, label) for v, label in LeftBehindBasis.choices if v != LeftBehindBasis.NEITHER],
+    )
+
+    def __init__(self, *args, elder: Elder, **kwargs):
+        super().__init__(*args, **kwargs)
+        if elder.left_behind_basis and elder.left_behind_basis != LeftBehindBasis.NEITHER:
+            self.fields["basis"].initial = elder.left_behind_basis
 
 
 class StatusForm(forms.Form):
@@ -196,6 +218,9 @@ class ImportForm(forms.Form):
             help_text=self.fields["village"].help_text,
         )
         self.fields["village"].label = _("Village for rows without one")
+        only = list(writable_villages(user).values_list("code", flat=True)[:2])
+        if len(only) == 1:  # a village liaison: their village is already chosen
+            self.fields["village"].initial = only[0]
         self.fields["file"].widget.attrs["accept"] = ".xlsx,.csv,text/csv"
 
     def clean_file(self):

@@ -59,6 +59,14 @@ class LivingArrangement(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class LeftBehindBasis(models.TextChoices):
+    """Why an elder is left behind, as the policy words it (see services.ledger.eligibility)."""
+
+    CHILDREN_AWAY = "children_away", _("All children away from the county for six months or more")
+    NO_CAPABLE_SUPPORTER = "no_capable_supporter", _("No supporter at home able to care")
+    NEITHER = "neither", _("Neither (a supporter at home is able to care)")
+
+
 class PriorityLevel(models.TextChoices):
     KEY = "key", _("Key elder")  # 重点
     ATTENTION = "attention", _("Elder to watch")  # 关注
@@ -202,6 +210,14 @@ class Elder(models.Model):
         _("economic status"), max_length=20, choices=EconomicStatus.choices, default=EconomicStatus.GENERAL
     )
     care_situation = models.TextField(_("care situation"), blank=True, help_text=_("Who looks after them, how often."))
+    left_behind_basis = models.CharField(
+        _("why left behind"),
+        max_length=24,
+        choices=LeftBehindBasis.choices,
+        blank=True,
+        help_text=_("The policy's definition: 60 or older, and all children away or no supporter able to care."),
+    )
+    eligibility_reviewed_on = models.DateField(_("eligibility last reviewed"), null=True, blank=True)
     difficulties = models.TextField(_("difficulties"), blank=True)
     family_doctor_signed = models.BooleanField(_("family doctor contract (家庭医生签约)"), default=False)
     fire_safety_needed = models.BooleanField(

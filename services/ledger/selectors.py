@@ -46,6 +46,7 @@ LEDGER_FIELDS = (
     "ability_level",
     "economic_status",
     "care_situation",
+    "left_behind_basis",
     "difficulties",
     "family_doctor_signed",
     "fire_safety_needed",

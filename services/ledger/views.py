@@ -1,5 +1,7 @@
 """Ledger screens: thin views over services.ledger.actions and services.ledger.imports, all scoped and audited."""
 
+import io
+
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 from django_tables2.export import ExportMixin
@@ -25,10 +27,18 @@ from portal.phone import mask_phone
 from portal.scoping import ScopedViewMixin, can_write
 from portal.tables import AuditedExportMixin
 from services.ledger import actions as ledger_actions
-from services.ledger import imports, retention, spreadsheet
+from services.ledger import eligibility, imports, retention, spreadsheet
 from services.ledger import selectors as ledger_reads
 from services.ledger.filters import ElderFilter
-from services.ledger.forms import AgreementForm, DutyReminderForm, ElderForm, FamilyContactForm, ImportForm, StatusForm
+from services.ledger.forms import (
+    AgreementForm,
+    DutyReminderForm,
+    ElderForm,
+    EligibilityReviewForm,
+    FamilyContactForm,
+    ImportForm,
+    StatusForm,
+)
 from services.ledger.models import (
     CareAgreement,
     Elder,
@@ -39,6 +49,7 @@ from services.ledger.models import (
 )
 from services.ledger.selectors import LEDGER_FIELDS
 from services.ledger.tables import ElderExportTable, ElderTable
+from services.ledger.template import template_workbook
 
 STAFF_ROLES = tuple(RoleKind.values)
 SAVED = _("Saved.")
@@ -452,7 +463,85 @@ class DutyRepeatListView(ScopedViewMixin, TemplateView):
         return context
 
 
+# --- eligibility review ------------------------------------------------------------------------------
+
+REVIEW_LIMIT = 200
+REVIEWED = _("Reviewed: %(name)s is still a left-behind elder.")
+
+
+class EligibilityReviewView(ScopedViewMixin, TemplateView):
+    """The yearly review: elders in scope whose eligibility should be checked again, each with a "reviewed"
+    form (why left behind, confirmed) for those who may edit the ledger."""
+
+    allowed_roles = STAFF_ROLES
+    template_name = "services/ledger/eligibility_review.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        queryset = eligibility.review_queryset(ledger_reads.elders_for(user)).select_related("village__parent")
+        elders = list(queryset.order_by("village_id", "name", "pk")[: REVIEW_LIMIT + 1])
+        writable = (
+            set(ledger_reads.writable_villages(user).values_list("code", flat=True)) if can_write(user) else set()
+        )
+        context.update(
+            rows=[
+                {
+                    "elder": e,
+                    "reasons": eligibility.review_reasons(e),
+                    "form": EligibilityReviewForm(elder=e, prefix=f"e{e.pk}") if e.village_id in writable else None,
+                }
+                for e in elders[:REVIEW_LIMIT]
+            ],
+            more=len(elders) > REVIEW_LIMIT,
+            limit=REVIEW_LIMIT,
+        )
+        return context
+
+
+class EligibilityReviewedView(ElderScopedMixin, View):
+    """POST: mark one elder reviewed (recording why they are left behind); refused with the policy's reason."""
+
+    write_view = True
+    allowed_roles = ledger_reads.WRITE_ROLES
+
+    def post(self, request, pk):
+        elder = self.get_elder()
+        self.check_can_edit(elder)
+        form = EligibilityReviewForm(request.POST, elder=elder, prefix=f"e{elder.pk}")
+        if form.is_valid():
+            try:
+                ledger_actions.eligibility_reviewed(
+                    actor=request.user, elder=elder, basis=form.cleaned_data["basis"], request=request
+                )
+            except ValidationError as exc:
+                for message in exc.messages:
+                    messages.error(request, message)
+            else:
+                messages.success(request, REVIEWED % {"name": elder.name})
+        else:
+            for errors in form.errors.values():
+                for message in errors:
+                    messages.error(request, message)
+        return redirect("services:eligibility-review")
+
+
 # --- import ----------------------------------------------------------------------------------------
+
+
+class ImportTemplateView(ScopedViewMixin, View):
+    """The import template (.xlsx): instructions, the header row, drop-downs, the ID column as text."""
+
+    allowed_roles = ledger_reads.WRITE_ROLES
+
+    def get(self, request):
+        response = FileResponse(
+            io.BytesIO(template_workbook()),
+            as_attachment=True,
+            filename="留守老年人台账导入模板.xlsx",
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        return response
 
 
 class ElderImportView(ScopedViewMixin, View):
