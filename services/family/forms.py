@@ -1,0 +1,27 @@
+"""Forms of the family portal: phone-first, few fields, dates the Chinese way."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from portal.adapter import MobilePhoneField
+from services.family.models import FamilyContactKind
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ContactReportForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("How did you keep in touch?"), choices=FamilyContactKind.choices, widget=forms.RadioSelect
+    )
+    contact_date = forms.DateField(label=_("Date"), widget=DATE_WIDGET)
+
+
+class WhereaboutsForm(forms.Form):
+    city = forms.CharField(label=_("City where you are now"), max_length=50)
+    employer = forms.CharField(label=_("Employer or work"), max_length=100, required=False)
+    since = forms.DateField(label=_("Since when"), required=False, widget=DATE_WIDGET)
+    phone = MobilePhoneField(label=_("New mobile number (if changed)"), required=False)
+
+
+class DecideForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("confirm", _("Confirm")), ("reject", _("Not confirmed"))])
