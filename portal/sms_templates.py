@@ -41,6 +41,17 @@ TEMPLATES: dict[str, SmsTemplate] = {
         ),
         ("elder", "days"),
     ),
+    "agreement_accept": SmsTemplate(
+        _(
+            "%(family)s asks you to look after %(elder)s from %(start)s to %(end)s (entrusted-care agreement). To "
+            "accept, enter code %(code)s at %(url)s within 3 days."
+        ),
+        ("family", "elder", "start", "end", "code", "url"),
+    ),
+    "agreement_ending": SmsTemplate(
+        _("The entrusted-care agreement for %(elder)s ends on %(end)s. Please arrange the care in time."),
+        ("elder", "end"),
+    ),
     GENERIC: SmsTemplate("%(content)s", ("content",)),
 }
 

@@ -25,3 +25,27 @@ class WhereaboutsForm(forms.Form):
 
 class DecideForm(forms.Form):
     decision = forms.ChoiceField(choices=[("confirm", _("Confirm")), ("reject", _("Not confirmed"))])
+
+
+class AgreementForm(forms.Form):
+    carer_name = forms.CharField(label=_("Entrusted person's name"), max_length=50)
+    carer_relation = forms.CharField(label=_("Relation to the elder"), max_length=20, required=False)
+    carer_phone = MobilePhoneField(label=_("Entrusted person's mobile number"))
+    duties = forms.CharField(
+        label=_("Duties"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("e.g. look in every day, cook, take them to the clinic, call me at once if anything happens"),
+    )
+    start_date = forms.DateField(label=_("From"), widget=DATE_WIDGET)
+    end_date = forms.DateField(label=_("Until"), widget=DATE_WIDGET)
+
+
+class AcceptForm(forms.Form):
+    phone = MobilePhoneField()
+    code = forms.CharField(
+        label=_("SMS code"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )

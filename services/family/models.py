@@ -94,6 +94,7 @@ class WhereaboutsChange(models.Model):
 class FamilyMessageKind(models.TextChoices):
     MONTHLY = "monthly", _("Monthly summary")
     NO_CONTACT = "no_contact", _("No family contact for 30 days")
+    AGREEMENT_ENDING = "ending", _("Care agreement ending")
 
 
 class FamilyMessage(models.Model):

@@ -6,15 +6,17 @@ from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from portal.scoping import no_store, scoped_view
-from services.family import actions
+from services.family import actions, agreements
 from services.family import selectors as family_reads
-from services.family.forms import ContactReportForm, DecideForm, WhereaboutsForm
+from services.family.forms import AcceptForm, AgreementForm, ContactReportForm, DecideForm, WhereaboutsForm
 from services.family.models import WhereaboutsChange
 
 TOO_MANY = _("Too many requests. Please try again later.")
@@ -108,7 +110,8 @@ LIAISON_ROLES = family_reads.LIAISON_ROLES
 def changes(request):
     """Changes of whereabouts and phone proposed by families, waiting for the liaison."""
     pending = list(family_reads.pending_changes_for_liaison(request.user)[:200])
-    return render(request, "services/family/changes.html", {"changes": pending, "form": DecideForm()})
+    drafts = list(agreements.agreements_awaiting_consent(request.user)[:200])
+    return render(request, "services/family/changes.html", {"changes": pending, "drafts": drafts})
 
 
 @scoped_view(*LIAISON_ROLES, write=True)
@@ -128,3 +131,81 @@ def change_decide(request, pk: int):
     return redirect("services:family-changes")
 
 
+
+
+@scoped_view(*LIAISON_ROLES, write=True)
+@require_POST
+def agreement_consent(request, pk: int):
+    agreement = get_object_or_404(agreements.agreements_awaiting_consent(request.user), pk=pk)
+    try:
+        agreements.agreement_consent(
+            actor=request.user,
+            agreement=agreement,
+            accept_url=request.build_absolute_uri(reverse("services:family-agreement-accept")),
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, _("The elder's consent is recorded; the entrusted person was sent a code."))
+    return redirect("services:family-changes")
+
+
+# --- the entrusted-care agreement ------------------------------------------------------------------
+
+
+@login_required
+def agreement(request, pk: int):
+    """The family drafts an agreement for its elder and sees the elder's agreements."""
+    elder = family_reads.family_elder(request.user, pk)
+    form = AgreementForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if _limited(request):
+            form.add_error(None, TOO_MANY)
+        elif form.is_valid():
+            try:
+                agreements.agreement_draft(actor=request.user, elder=elder, request=request, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Drafted. The village liaison will ask the elder for consent."))
+                return redirect("services:family-agreement", pk=elder.pk)
+        status = 400
+    actions.record_view(request=request, elder=elder, page="family-agreement")
+    context = {
+        "elder": elder,
+        "form": form,
+        "agreements": agreements.agreements_for_family(request.user).filter(elder=elder).order_by("-created_at"),
+    }
+    return no_store(render(request, "services/family/agreement.html", context, status=status))
+
+
+@login_required
+def agreement_pdf(request, pk: int):
+    agreement = get_object_or_404(agreements.agreements_printable_by(request.user), pk=pk)
+    actions.record_view(request=request, elder=agreement.elder, page="agreement-pdf")
+    response = HttpResponse(agreements.agreement_pdf(agreement), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="agreement-{agreement.pk}.pdf"'
+    return no_store(response)
+
+
+def agreement_accept(request):
+    """Public: the entrusted person types their number and the code from the SMS."""
+    form = AcceptForm(request.POST or None)
+    accepted = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            accepted = agreements.agreement_accept(
+                phone=form.cleaned_data["phone"], code=form.cleaned_data["code"], request=request
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return no_store(
+        render(
+            request,
+            "services/family/agreement_accept.html",
+            {"form": form, "accepted": accepted},
+            status=400 if request.method == "POST" and accepted is None else 200,
+        )
+    )
