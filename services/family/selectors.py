@@ -5,7 +5,7 @@ once. Staff rights give nothing here: a liaison sees elders through the ledger, 
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -14,7 +14,8 @@ from portal.scoping import scope_queryset
 from services.care.models import OPEN_STATUSES, Alert, Visit
 from services.care.visits import with_due_dates
 from services.family.models import ChangeStatus, FamilyContactLog, WhereaboutsChange
-from services.ledger.models import Elder, FamilyContact
+from services.ledger.models import Elder, ElderStatus, FamilyContact
+from services.ledger.selectors import elders_for
 from services.pairing.models import Pairing, PairingStatus
 from services.records.models import RecordKind, ServiceRecord
 
@@ -173,4 +174,21 @@ def pending_changes_for_liaison(user) -> QuerySet:
         scope_queryset(user, queryset, region_field="elder__village", roles=LIAISON_ROLES)
         .select_related("elder__village", "contact")
         .order_by("created_at", "pk")
+    )
+
+
+def family_contact_overview(user, *, today: datetime.date | None = None) -> QuerySet:
+    """For the ledger's family-duty page: active elders in the staff member's scope with their family's last
+    reported contact and the reports of the last 30 days; those without any in 30 days first."""
+    today = today or timezone.localdate()
+    since = today - datetime.timedelta(days=NO_CONTACT_DAYS)
+    return (
+        elders_for(user)
+        .filter(status=ElderStatus.ACTIVE)
+        .annotate(
+            last_family_at=Max("family_contact_logs__contact_date"),
+            family_reports=Count("family_contact_logs", filter=Q(family_contact_logs__contact_date__gt=since)),
+        )
+        .select_related("village__parent")
+        .order_by(F("last_family_at").asc(nulls_first=True), "pk")
     )
