@@ -158,7 +158,7 @@ def provision_family_user(*, phone: str) -> User | None:
 
 
 def _family_phones(elder: Elder) -> list[str]:
-    return sorted({p for p in elder.family_contacts.exclude(phone="").values_list("phone", flat=True)})
+    return sorted(set(elder.family_contacts.exclude(phone="").values_list("phone", flat=True)))
 
 
 def _claim(elder: Elder, kind: str, period: str, recipients: int) -> bool:

@@ -136,9 +136,7 @@ def agreement_draft(
 @transaction.atomic
 def agreement_consent(*, actor, agreement: CareAgreement, accept_url: str, request=None) -> CareAgreement:
     """The liaison records that the elder consents; the entrusted person gets the acceptance code by SMS."""
-    agreement = (
-        agreements_awaiting_consent(actor).select_for_update(of=("self",)).filter(pk=agreement.pk).first()
-    )
+    agreement = agreements_awaiting_consent(actor).select_for_update(of=("self",)).filter(pk=agreement.pk).first()
     if agreement is None:
         raise ValidationError(NOT_DRAFT, code="not_draft")
     now = timezone.now()
@@ -151,7 +149,12 @@ def agreement_consent(*, actor, agreement: CareAgreement, accept_url: str, reque
     agreement.accept_attempts = 0
     agreement.save(
         update_fields=[
-            "status", "consent_by", "consent_at", "accept_code_digest", "accept_code_expires_at", "accept_attempts"
+            "status",
+            "consent_by",
+            "consent_at",
+            "accept_code_digest",
+            "accept_code_expires_at",
+            "accept_attempts",
         ]
     )
     send_template(
@@ -169,7 +172,10 @@ def agreement_consent(*, actor, agreement: CareAgreement, accept_url: str, reque
         request=request,
         actor=actor,
         obj=agreement,
-        changes={"status": [AgreementStatus.DRAFT, AgreementStatus.CONSENTED], "code_sent": mask_phone(agreement.carer_phone)},
+        changes={
+            "status": [AgreementStatus.DRAFT, AgreementStatus.CONSENTED],
+            "code_sent": mask_phone(agreement.carer_phone),
+        },
     )
     return agreement
 
@@ -211,8 +217,10 @@ def agreement_accept(*, phone: str, code: str, request=None) -> CareAgreement:
                     candidate.accept_code_digest = ""
                     locked = True
                 candidate.save(update_fields=["accept_attempts", "accept_code_digest"])
-            error = ValidationError(CODE_LOCKED, code="code_locked") if locked else ValidationError(
-                CODE_WRONG, code="code_wrong"
+            error = (
+                ValidationError(CODE_LOCKED, code="code_locked")
+                if locked
+                else ValidationError(CODE_WRONG, code="code_wrong")
             )
         else:
             before = match.status
@@ -271,7 +279,12 @@ def agreement_end_remind(*, now: datetime.datetime | None = None) -> tuple[int, 
         phones = sorted(family | staff)
         if not phones:
             continue
-        if not _claim(agreement.elder_id, FamilyMessageKind.AGREEMENT_ENDING, f"agreement-{agreement.pk}-{agreement.end_date}", len(phones)):
+        if not _claim(
+            agreement.elder_id,
+            FamilyMessageKind.AGREEMENT_ENDING,
+            f"agreement-{agreement.pk}-{agreement.end_date}",
+            len(phones),
+        ):
             skipped += 1
             continue
         for phone in phones:

@@ -131,8 +131,6 @@ def change_decide(request, pk: int):
     return redirect("services:family-changes")
 
 
-
-
 @scoped_view(*LIAISON_ROLES, write=True)
 @require_POST
 def agreement_consent(request, pk: int):

@@ -24,11 +24,11 @@ from portal.models import AuditAction, Region, RoleKind
 from portal.phone import mask_phone
 from portal.scoping import ScopedViewMixin, can_write
 from portal.tables import AuditedExportMixin
+from services.family import selectors as family_reads
 from services.ledger import actions as ledger_actions
 from services.ledger import imports, retention, spreadsheet
 from services.ledger import selectors as ledger_reads
 from services.ledger.filters import ElderFilter
-from services.family import selectors as family_reads
 from services.ledger.forms import AgreementForm, DutyReminderForm, ElderForm, FamilyContactForm, ImportForm, StatusForm
 from services.ledger.models import (
     CareAgreement,

@@ -748,9 +748,7 @@ def _family_village_counts(user, prefix: str, *, now: datetime.datetime) -> dict
     low, high = prefix_range(prefix)
     since = timezone.localdate(now) - datetime.timedelta(days=FAMILY_CONTACT_DAYS)
     recent = FamilyContactLog.objects.filter(elder=OuterRef("pk"), contact_date__gt=since)
-    elders = scope_queryset(
-        user, Elder.objects.filter(village__code__range=(low, high), status=ElderStatus.ACTIVE)
-    )
+    elders = scope_queryset(user, Elder.objects.filter(village__code__range=(low, high), status=ElderStatus.ACTIVE))
     grouped = (
         elders.annotate(contacted=Exists(recent))
         .values("village_id")

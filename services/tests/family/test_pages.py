@@ -15,7 +15,7 @@ from services.family.models import FamilyContactLog
 from services.ledger.models import AgreementStatus, CareAgreement
 from services.models import ServiceItem, ServiceRecord
 from services.pairing.models import Pairing
-from services.tests.factories_care import make_elder, staff
+from services.tests.factories_care import make_elder
 from services.tests.factories_ledger import FamilyContactFactory
 from tests.factories import UserFactory
 from volunteers.organisations import kinds_ensure
@@ -72,12 +72,25 @@ def test_my_elder_shows_visit_alerts_services_pairing_and_liaison(family_client,
         safety_risks="SAFETY-RISK-TEXT",
     )
     Alert.objects.create(
-        reference="JJ-1", elder=elder, village=elder.village, kind="critical_illness", description="摔倒", source="liaison",
-        status="escalated", content_hash="x",
+        reference="JJ-1",
+        elder=elder,
+        village=elder.village,
+        kind="critical_illness",
+        description="摔倒",
+        source="liaison",
+        status="escalated",
+        content_hash="x",
     )
     Alert.objects.create(
-        reference="JJ-2", elder=elder, village=elder.village, kind="critical_illness", description="旧事", source="liaison",
-        status="closed", content_hash="y", closed_at=timezone.now(),
+        reference="JJ-2",
+        elder=elder,
+        village=elder.village,
+        kind="critical_illness",
+        description="旧事",
+        source="liaison",
+        status="closed",
+        content_hash="y",
+        closed_at=timezone.now(),
     )
     giver = UserFactory(real_name="海小勇")
     kinds_ensure()
@@ -87,11 +100,26 @@ def test_my_elder_shows_visit_alerts_services_pairing_and_liaison(family_client,
     item = ServiceItem.objects.create(category=categories_ensure()[0], name="助餐", description="")
     region = Region.objects.get(code=elder.village_id)
     start = timezone.now() - datetime.timedelta(days=2)
-    for kind, status in (("volunteer", "confirmed"), ("volunteer", "confirmed"), ("purchased", "settled"),
-                         ("purchased", "submitted"), ("volunteer", "rejected")):
+    for kind, status in (
+        ("volunteer", "confirmed"),
+        ("volunteer", "confirmed"),
+        ("purchased", "settled"),
+        ("purchased", "submitted"),
+        ("volunteer", "rejected"),
+    ):
         ServiceRecord.objects.create(
-            giver=giver, recorded_by=giver, organisation=organisation, elder=elder, region=region, service_item=item, kind=kind, status=status,
-            start=start, end=start + datetime.timedelta(hours=1), place="家中", content="助餐",
+            giver=giver,
+            recorded_by=giver,
+            organisation=organisation,
+            elder=elder,
+            region=region,
+            service_item=item,
+            kind=kind,
+            status=status,
+            start=start,
+            end=start + datetime.timedelta(hours=1),
+            place="家中",
+            content="助餐",
             reason="不符" if status == "rejected" else "",
         )
     response = family_client.get(reverse("services:family-elder", args=[elder.pk]))
@@ -200,7 +228,12 @@ def test_home_queries_do_not_grow_with_elders(family_client, contact, elders, dj
 @pytest.mark.parametrize("logs", [1, 20])
 def test_elder_page_queries_are_bounded(family_client, elder, contact, logs, django_assert_max_num_queries):
     for n in range(logs):
-        FamilyContactLog.objects.create(elder=elder, contact=contact, kind="call", contact_date=datetime.date(2026, 1, 1) + datetime.timedelta(days=n))
+        FamilyContactLog.objects.create(
+            elder=elder,
+            contact=contact,
+            kind="call",
+            contact_date=datetime.date(2026, 1, 1) + datetime.timedelta(days=n),
+        )
     with django_assert_max_num_queries(24):
         response = family_client.get(reverse("services:family-elder", args=[elder.pk]))
     assert response.status_code == 200

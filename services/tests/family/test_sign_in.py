@@ -115,7 +115,11 @@ def test_concurrent_double_submit_signs_in_once(contact, outbox):
         c = Client()
         c.cookies["sessionid"] = cookie
         response = c.post(CONFIRM, {"code": code})
-        return "signed-in" if response.status_code == 302 and response["Location"] == reverse("services:family-home") else "refused"
+        return (
+            "signed-in"
+            if response.status_code == 302 and response["Location"] == reverse("services:family-home")
+            else "refused"
+        )
 
     assert race(submit, [1, 2]) == ["refused", "signed-in"]
 
