@@ -9,25 +9,33 @@ from services.family.models import FamilyContactKind
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class ContactReportForm(forms.Form):
+class FamilyForm(forms.Form):
+    """Labels end with their own punctuation in Chinese: no ":" after them."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class ContactReportForm(FamilyForm):
     kind = forms.ChoiceField(
         label=_("How did you keep in touch?"), choices=FamilyContactKind.choices, widget=forms.RadioSelect
     )
     contact_date = forms.DateField(label=_("Date"), widget=DATE_WIDGET)
 
 
-class WhereaboutsForm(forms.Form):
+class WhereaboutsForm(FamilyForm):
     city = forms.CharField(label=_("City where you are now"), max_length=50)
     employer = forms.CharField(label=_("Employer or work"), max_length=100, required=False)
     since = forms.DateField(label=_("Since when"), required=False, widget=DATE_WIDGET)
     phone = MobilePhoneField(label=_("New mobile number (if changed)"), required=False)
 
 
-class DecideForm(forms.Form):
+class DecideForm(FamilyForm):
     decision = forms.ChoiceField(choices=[("confirm", _("Confirm")), ("reject", _("Not confirmed"))])
 
 
-class AgreementForm(forms.Form):
+class AgreementForm(FamilyForm):
     carer_name = forms.CharField(label=_("Entrusted person's name"), max_length=50)
     carer_relation = forms.CharField(label=_("Relation to the elder"), max_length=20, required=False)
     carer_phone = MobilePhoneField(label=_("Entrusted person's mobile number"))
@@ -41,7 +49,7 @@ class AgreementForm(forms.Form):
     end_date = forms.DateField(label=_("Until"), widget=DATE_WIDGET)
 
 
-class AcceptForm(forms.Form):
+class AcceptForm(FamilyForm):
     phone = MobilePhoneField()
     code = forms.CharField(
         label=_("SMS code"),
