@@ -126,9 +126,8 @@ def test_code_expires_after_three_days(family_user, elder, contact, liaison, out
         agreement = _draft(family_user, elder)
         agreements.agreement_consent(actor=liaison, agreement=agreement, accept_url="https://x/accept/")
         code = _code(outbox)
-    with time_machine.travel(NOW + datetime.timedelta(days=3, minutes=1), tick=False):
-        with pytest.raises(ValidationError):
-            agreements.agreement_accept(phone=CARER, code=code)
+    with time_machine.travel(NOW + datetime.timedelta(days=3, minutes=1), tick=False), pytest.raises(ValidationError):
+        agreements.agreement_accept(phone=CARER, code=code)
 
 
 def test_a_code_for_another_number_does_nothing(family_user, elder, contact, liaison, outbox):
