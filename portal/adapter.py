@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from .audit import client_ip
 from .models import User
 from .phone import INVALID_PHONE, clean_phone, normalise_phone
+from .signals import login_destination
 from .sms_templates import send_template
 
 
@@ -101,6 +102,14 @@ class AccountAdapter(DefaultAccountAdapter):
         (allauth's per-IP limit of 10 a minute still holds across numbers.)"""
 
         return f"{super()._get_login_attempts_cache_key(request, **credentials)}:{client_ip(request) or '-'}"
+
+    def get_login_redirect_url(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            for _receiver, url in login_destination.send(sender=self.__class__, request=request, user=user):
+                if url:
+                    return url
+        return super().get_login_redirect_url(request)
 
     def populate_username(self, request, user) -> None:
         """There is no username: the phone number is the identity."""

@@ -54,6 +54,13 @@ SCHEDULE: list[Entry] = [
         "Weekly SMS to each village liaison: visits due and overdue.",
     ),
     Entry(
+        "family-messages",
+        "0 19 * * *",
+        "portal.tasks.run_command",
+        ("send_family_messages",),
+        "SMS to families: the monthly summary (last day), 30 days without contact, care agreements ending.",
+    ),
+    Entry(
         "retention",
         "30 2 * * *",
         "portal.tasks.run_command",

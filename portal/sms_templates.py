@@ -30,6 +30,28 @@ TEMPLATES: dict[str, SmsTemplate] = {
         _("Your verification code is %(code)s, valid for 10 minutes. Do not share it."), ("code",)
     ),
     "password_reset": SmsTemplate(_("Your password reset code is %(code)s, valid for 10 minutes."), ("code",)),
+    "family_monthly": SmsTemplate(
+        _("This month %(elder)s had %(visits)s visits and %(services)s services. Sign in to see more."),
+        ("elder", "visits", "services"),
+    ),
+    "family_no_contact": SmsTemplate(
+        _(
+            "No family contact with %(elder)s has been reported for %(days)s days. Please call or visit, and report "
+            "it in the portal."
+        ),
+        ("elder", "days"),
+    ),
+    "agreement_accept": SmsTemplate(
+        _(
+            "%(family)s asks you to look after %(elder)s from %(start)s to %(end)s (entrusted-care agreement). To "
+            "accept, enter code %(code)s at %(url)s within 3 days."
+        ),
+        ("family", "elder", "start", "end", "code", "url"),
+    ),
+    "agreement_ending": SmsTemplate(
+        _("The entrusted-care agreement for %(elder)s ends on %(end)s. Please arrange the care in time."),
+        ("elder", "end"),
+    ),
     GENERIC: SmsTemplate("%(content)s", ("content",)),
 }
 

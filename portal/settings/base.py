@@ -217,6 +217,18 @@ ACCOUNT_PREVENT_ENUMERATION = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,3/10m/key",
+    "request_login_code": "20/m/ip,3/10m/key",
+    # the family portal's reports and proposals (services.family.views)
+    "family_write": "20/h/user,60/h/ip",
+}
+# Sign-in by SMS code (family members have no password): 6 digits, 10 minutes, 3 attempts; the forms make the
+# answer the same for every number and the use of a code atomic (portal/login_code.py).
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 10 * 60
+ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
+ACCOUNT_FORMS = {
+    "request_login_code": "portal.login_code.PhoneLoginCodeForm",
+    "confirm_login_code": "portal.login_code.AtomicConfirmLoginCodeForm",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "留守老人关爱服务门户"

@@ -391,6 +391,17 @@ def agreement_upload_to(instance, filename: str) -> str:
     return f"private/agreements/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{ext}"
 
 
+class AgreementStatus(models.TextChoices):
+    """Online agreements (services.family.agreements) go draft → consented → accepted/active → ended; one
+    recorded by staff from a signed paper is active at once."""
+
+    DRAFT = "draft", _("Draft: waiting for the elder's consent")
+    CONSENTED = "consented", _("Elder consented: waiting for the entrusted person")
+    ACCEPTED = "accepted", _("Accepted: starts on its first day")
+    ACTIVE = "active", _("In force")
+    ENDED = "ended", _("Ended")
+
+
 class CareAgreement(models.Model):
     """An entrusted-care agreement (委托照顾协议) a supporter signs with a relative or other capable carer."""
 
@@ -420,6 +431,24 @@ class CareAgreement(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # the online agreement drafted by the family (services.family.agreements)
+    status = models.CharField(
+        _("status"), max_length=10, choices=AgreementStatus.choices, default=AgreementStatus.ACTIVE, db_index=True
+    )
+    duties = models.TextField(_("duties of the entrusted person"), blank=True)
+    consent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("elder's consent recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    consent_at = models.DateTimeField(_("elder consented at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accept_code_digest = models.CharField(max_length=64, blank=True, editable=False)
+    accept_code_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    accept_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("care agreement")
@@ -438,7 +467,8 @@ class CareAgreement(models.Model):
     @property
     def is_current(self) -> bool:
         today = timezone.localdate()
-        return self.start_date <= today and (self.end_date is None or self.end_date >= today)
+        in_force = self.status in (AgreementStatus.ACCEPTED, AgreementStatus.ACTIVE)
+        return in_force and self.start_date <= today and (self.end_date is None or self.end_date >= today)
 
 
 class ElderChangeKind(models.TextChoices):

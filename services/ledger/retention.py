@@ -21,6 +21,7 @@ from portal import audit
 from portal.models import AuditAction
 from portal.scoping import scope_queryset
 from services.care.models import Alert, Visit
+from services.family.models import WhereaboutsChange
 from services.ledger.models import CareAgreement, DutyReminder, Elder, ElderChange, ElderStatus, FamilyContact
 from services.records.models import ServiceRecord
 
@@ -70,8 +71,9 @@ def elder_anonymise(*, elder: Elder, actor=None, now: datetime.datetime | None =
     for agreement in CareAgreement.objects.filter(elder=elder).exclude(scan=""):
         agreement.scan.delete(save=False)
     CareAgreement.objects.filter(elder=elder).update(
-        carer_name=str(ERASED_NAME), carer_phone=blank, scan="", notes=blank
+        carer_name=str(ERASED_NAME), carer_phone=blank, scan="", notes=blank, duties=blank, accept_code_digest=blank
     )
+    WhereaboutsChange.objects.filter(elder=elder).update(city=str(ERASED_NAME), employer=blank, phone=blank)
     DutyReminder.objects.filter(elder=elder).update(finding=blank, said=blank, answer=blank)
     Visit.objects.filter(elder=elder).update(safety_risks=blank, notes=blank)
     Alert.objects.filter(elder=elder).update(

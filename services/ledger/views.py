@@ -26,6 +26,7 @@ from portal.models import AuditAction, Region, RoleKind
 from portal.phone import mask_phone
 from portal.scoping import ScopedViewMixin, can_write
 from portal.tables import AuditedExportMixin
+from services.family import selectors as family_reads
 from services.ledger import actions as ledger_actions
 from services.ledger import eligibility, imports, retention, spreadsheet
 from services.ledger import selectors as ledger_reads
@@ -459,6 +460,12 @@ class DutyRepeatListView(ScopedViewMixin, TemplateView):
         threshold, months = ledger_reads.duty_repeat_settings()
         context.update(
             elders=ledger_reads.repeated_duty_findings(self.request.user)[:200], threshold=threshold, months=months
+        )
+        # the family's own reports of contact (services.family): who has not been in touch for 30 days
+        overview = family_reads.family_contact_overview(self.request.user)
+        context.update(
+            family_silent=overview.filter(family_reports=0)[:200],
+            family_days=family_reads.NO_CONTACT_DAYS,
         )
         return context
 

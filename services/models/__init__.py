@@ -11,6 +11,13 @@ from services.care.models import (
     VisitPlan,
 )
 from services.catalogue.models import DEFAULT_CATEGORIES, ServiceCategory, ServiceItem
+from services.family.models import (
+    ChangeStatus,
+    FamilyContactKind,
+    FamilyContactLog,
+    FamilyMessage,
+    WhereaboutsChange,
+)
 from services.ledger.models import (
     CareAgreement,
     DutyReminder,
@@ -34,6 +41,11 @@ from services.records.models import Certificate, RecordKind, RecordStatus, Servi
 from services.timebank.models import TimeAccount, TimeEntry, TimeRequest, TimeTransaction
 
 __all__ = [
+    "ChangeStatus",
+    "FamilyContactKind",
+    "FamilyContactLog",
+    "FamilyMessage",
+    "WhereaboutsChange",
     "DEFAULT_CATEGORIES",
     "Alert",
     "AlertDeadline",

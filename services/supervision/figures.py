@@ -56,6 +56,7 @@ from portal.scoping import prefix_range, scope_prefixes, scope_queryset
 from services.care.models import Alert, AlertKind, AlertStatus, AlertStep, Visit, VisitMethod
 from services.care.visits import plan_for, with_due_dates
 from services.catalogue.models import ServiceItem
+from services.family.models import FamilyContactLog
 from services.ledger.models import Elder, ElderStatus, PriorityLevel
 from services.pairing.models import Pairing, PairingStatus
 from services.purchasing.models import SPENT_STATUSES, PurchaseContract, Settlement
@@ -716,3 +717,72 @@ def ranking(user, region: Region, *, level: str, now: datetime.datetime | None =
         village_rows = _village_rows(user, prefix, now=now, period=Period(today, today), days=days)
     names = _region_names(prefix, {level, RegionLevel.VILLAGE})
     return rank(_roll_up(village_rows, level, names), now=now, days=days)
+
+
+# --- family contact (家庭尽责) ------------------------------------------------------------------------
+# Added beside the figures above, reading the family's own reports (services.family): the share of active
+# elders whose family reported a call, video call or visit home in the last FAMILY_CONTACT_DAYS days.
+
+FAMILY_CONTACT_DAYS = 30
+
+
+@dataclass
+class FamilyContactRow:
+    code: str
+    name: str = ""
+    level: str = ""
+    active: int = 0
+    contacted: int = 0
+
+    @property
+    def share(self) -> float | None:
+        return self.contacted / self.active if self.active else None
+
+    @property
+    def pct(self) -> str:
+        return percent(self.share)
+
+
+def _family_village_counts(user, prefix: str, *, now: datetime.datetime) -> dict[str, tuple[int, int]]:
+    """{village code: (active elders, active elders with a family contact reported in the window)}: one query."""
+    low, high = prefix_range(prefix)
+    since = timezone.localdate(now) - datetime.timedelta(days=FAMILY_CONTACT_DAYS)
+    recent = FamilyContactLog.objects.filter(elder=OuterRef("pk"), contact_date__gt=since)
+    elders = scope_queryset(user, Elder.objects.filter(village__code__range=(low, high), status=ElderStatus.ACTIVE))
+    grouped = (
+        elders.annotate(contacted=Exists(recent))
+        .values("village_id")
+        .annotate(n=Count("pk"), c=Count("pk", filter=Q(contacted=True)))
+        .order_by()
+    )
+    return {g["village_id"]: (g["n"], g["c"]) for g in grouped}
+
+
+def family_contact_shares(user, region: Region, *, level: str, now: datetime.datetime | None = None):
+    """(total row, rows of the areas of `level` under `region`): the share of elders whose family made contact."""
+    now = now or timezone.now()
+    counts = _family_village_counts(user, region.prefix, now=now)
+    names = _region_names(region.prefix, {level})
+    length = PREFIX_LENGTH[level]
+    areas = {code: FamilyContactRow(code=code, name=name, level=lvl) for code, (name, lvl) in names.items()}
+    total = FamilyContactRow(code=region.code, name=region.name, level=region.level)
+    for village, (n, c) in counts.items():
+        parent = village[:length].ljust(12, "0")
+        area = areas.setdefault(parent, FamilyContactRow(code=parent, name=parent, level=level))
+        area.active += n
+        area.contacted += c
+        total.active += n
+        total.contacted += c
+    return total, sorted(areas.values(), key=lambda a: a.code)
+
+
+def family_contact_attach(rows: list, user, region: Region, *, level: str, now: datetime.datetime | None = None):
+    """Give each ranked row `family_share` (0–1; -1 without elders, so the list sorts) and `family_pct`."""
+    _total, areas = family_contact_shares(user, region, level=level, now=now)
+    by_code = {a.code: a for a in areas}
+    for row in rows:
+        area = by_code.get(row.code)
+        share = area.share if area else None
+        row.family_share = -1 if share is None else share
+        row.family_pct = area.pct if area else percent(None)
+    return rows

@@ -261,6 +261,7 @@ def _context(request) -> dict:
         "query": query.urlencode(),
         "child_level_label": RegionLevel(board.child_level).label,
         "sign_labels": sup.SIGN_LABELS,
+        "family_contact": sup.family_contact_shares(request.user, region, level=board.child_level, now=board.now),
     }
 
 
@@ -477,6 +478,7 @@ class RankingTable(tables.Table):
     stale = tables.Column(verbose_name=gettext_lazy("Stale ledger entries"))
     days_since = tables.Column(verbose_name=gettext_lazy("Days since the ledger was updated"))
     active = tables.Column(verbose_name=gettext_lazy("Elders on the ledger"))
+    family_share = tables.Column(verbose_name=gettext_lazy("Family contact in 30 days"))
 
     class Meta:
         attrs = {"class": "table ranking-table"}
@@ -519,6 +521,9 @@ class RankingTable(tables.Table):
     def render_days_since(self, record, value):
         return "—" if value < 0 else value
 
+    def render_family_share(self, record):
+        return record.family_pct
+
 
 def ranking_rows(rows: list[sup.AreaRow], *, now, days: int) -> list[sup.AreaRow]:
     """Give each ranked row the plain attributes the table shows and sorts by (no None: lists sort in Python)."""
@@ -548,6 +553,7 @@ class RankingView(ScopedViewMixin, tables.SingleTableMixin, TemplateView):
         self.now = timezone.now()
         rows = sup.ranking(request.user, self.region, level=self.level, now=self.now)
         self.rows = ranking_rows(rows, now=self.now, days=sup.stale_days())
+        sup.family_contact_attach(self.rows, request.user, self.region, level=self.level, now=self.now)
         return super().get(request, *args, **kwargs)
 
     def get_table_data(self):

@@ -32,6 +32,7 @@ def _pages():
     from services.models import Elder
 
     elder = Elder.objects.filter(village_id="640422100201").first()
+    family_elder = Elder.objects.filter(family_contacts__phone="13900000007").first()
     return [
         (None, reverse("services:alert-report")),
         (None, reverse("services:alert-report-status")),
@@ -46,6 +47,12 @@ def _pages():
         ("13900000001", reverse("services:alert-raise", args=[elder.pk])),
         ("13900000001", reverse("services:need-create", args=[elder.pk])),
         ("13900000001", reverse("services:contact-create", args=[elder.pk])),
+        (None, reverse("account_request_login_code")),
+        (None, reverse("services:family-agreement-accept")),
+        ("13900000007", reverse("services:family-home")),
+        ("13900000007", reverse("services:family-elder", args=[family_elder.pk])),
+        ("13900000007", reverse("services:family-agreement", args=[family_elder.pk])),
+        ("13900000001", reverse("services:family-changes")),
     ]
 
 

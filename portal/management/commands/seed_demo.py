@@ -21,6 +21,7 @@ SEEDERS = [
     "services.records.demo.seed",  # the demo volunteer's service records, training, award
     "services.purchasing.demo.seed",  # the county's contract with the demo association, October's settlement
     "services.timebank.demo.seed",  # deposits of the confirmed demo records, a transfer to kin
+    "services.family.demo.seed",  # a family member (13900000007) of one demo elder: reports, a change to confirm
 ]
 
 
