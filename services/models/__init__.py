@@ -30,6 +30,9 @@ from services.purchasing.models import (
     SettlementRecord,
     SettlementStatus,
 )
+from services.referrals.models import Referral, ReferralKind, ReferralStatus
+from services.safecheck.models import CheckinDay, CheckinEnrolment, CheckinReply
+from services.spotchecks.models import SpotCheck, SpotCheckDraw, SpotCheckKind, SpotCheckOutcome
 from services.records.models import Certificate, RecordKind, RecordStatus, ServiceRecord
 from services.timebank.models import TimeAccount, TimeEntry, TimeRequest, TimeTransaction
 
@@ -40,6 +43,9 @@ __all__ = [
     "AlertLookupCode",
     "AlertStep",
     "CareAgreement",
+    "CheckinDay",
+    "CheckinEnrolment",
+    "CheckinReply",
     "Certificate",
     "DutyReminder",
     "Elder",
@@ -57,6 +63,13 @@ __all__ = [
     "ServiceCategory",
     "ServiceItem",
     "ServiceRecord",
+    "Referral",
+    "ReferralKind",
+    "ReferralStatus",
+    "SpotCheck",
+    "SpotCheckDraw",
+    "SpotCheckKind",
+    "SpotCheckOutcome",
     "ContractLine",
     "PurchaseContract",
     "Settlement",
