@@ -68,6 +68,8 @@ class SpotCheckExportView(AuditedExportMixin, SpotCheckListView):
     """xlsx (default) or csv of the filtered checks; audited."""
 
     table_class = SpotCheckExportTable
+    export_object_type = "services.spotcheck"
+    export_label = "spot checks"
 
     def get_table_class(self):
         return SpotCheckExportTable
