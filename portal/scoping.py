@@ -53,11 +53,7 @@ def scope_prefixes(user, roles: Iterable[str] | None = None) -> list[str] | None
         return None
     wanted = set(roles) if roles else None
     prefixes = sorted(
-        {
-            r.prefix
-            for r in staff_roles(user)
-            if (r.role not in NARROW_ROLES if wanted is None else r.role in wanted)
-        }
+        {r.prefix for r in staff_roles(user) if (r.role not in NARROW_ROLES if wanted is None else r.role in wanted)}
     )
     # drop prefixes already covered by a shorter one
     return [p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)]
@@ -194,4 +190,5 @@ def scope_audit_events(user, queryset: QuerySet) -> QuerySet:
     return queryset.filter(actor__in=scope_users(user, User.objects.all()).values("pk"))
 
 
-ALL_ROLES = tuple(RoleKind.values)
+# Every role that opens the area's pages: all but the narrow ones (a receiving department sees its referrals only).
+ALL_ROLES = tuple(role for role in RoleKind.values if role not in NARROW_ROLES)

@@ -40,7 +40,9 @@ TEMPLATES: dict[str, SmsTemplate] = {
     ),
     # services.referrals: a case sent to a receiving unit; a referral past its deadline
     "referral_new": SmsTemplate(
-        _("A case from %(village)s is referred to you (%(kind)s). Please acknowledge it in the portal by %(deadline)s."),
+        _(
+            "A case from %(village)s is referred to you (%(kind)s). Please acknowledge it in the portal by %(deadline)s."
+        ),
         ("village", "kind", "deadline"),
     ),
     "referral_overdue": SmsTemplate(

@@ -30,10 +30,10 @@ from services.purchasing.models import (
     SettlementRecord,
     SettlementStatus,
 )
+from services.records.models import Certificate, RecordKind, RecordStatus, ServiceRecord
 from services.referrals.models import Referral, ReferralKind, ReferralStatus
 from services.safecheck.models import CheckinDay, CheckinEnrolment, CheckinReply
 from services.spotchecks.models import SpotCheck, SpotCheckDraw, SpotCheckKind, SpotCheckOutcome
-from services.records.models import Certificate, RecordKind, RecordStatus, ServiceRecord
 from services.timebank.models import TimeAccount, TimeEntry, TimeRequest, TimeTransaction
 
 __all__ = [

@@ -53,6 +53,9 @@ class CheckinDay(models.Model):
         ordering = ["-day"]
         constraints = [models.UniqueConstraint(fields=["enrolment", "day"], name="checkinday_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.enrolment_id} {self.day}"
+
 
 class CheckinReply(models.Model):
     """One provider callback, kept by its message id: the same id again is answered and changes nothing."""
@@ -65,3 +68,6 @@ class CheckinReply(models.Model):
     class Meta:
         verbose_name = _("safe check-in reply")
         verbose_name_plural = _("safe check-in replies")
+
+    def __str__(self) -> str:
+        return self.provider_message_id

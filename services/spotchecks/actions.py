@@ -33,7 +33,7 @@ RESULTS = (SpotCheckOutcome.CONFIRMED, SpotCheckOutcome.NOT_HAPPENED, SpotCheckO
 
 
 def summary(draw: SpotCheckDraw, *, created: bool) -> dict:
-    kinds = {kind: 0 for kind in SpotCheckKind.values}
+    kinds = dict.fromkeys(SpotCheckKind.values, 0)
     for kind in draw.checks.values_list("kind", flat=True):
         kinds[kind] += 1
     return {
@@ -168,9 +168,7 @@ def record_result(*, actor, check: SpotCheck, result: str, note: str = "", reque
     if result not in RESULTS:
         raise ValidationError(rules.UNKNOWN_RESULT, code="result")
     if locked.outcome != SpotCheckOutcome.PENDING:
-        raise ValidationError(
-            rules.ALREADY_DONE, code="done", params={"outcome": locked.get_outcome_display()}
-        )
+        raise ValidationError(rules.ALREADY_DONE, code="done", params={"outcome": locked.get_outcome_display()})
     note = (note or "").strip()[:300]
     if result in (SpotCheckOutcome.NOT_HAPPENED, SpotCheckOutcome.PARTLY) and not note:
         raise ValidationError(rules.NOTE_REQUIRED, code="note")

@@ -1,10 +1,10 @@
 """Forms of the spot checks: a call-back result, the month to draw."""
 
-import datetime
-
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from services.purchasing.rules import parse_month
 from services.spotchecks.actions import NO_ANSWER
 from services.spotchecks.models import SpotCheckOutcome
 
@@ -17,7 +17,9 @@ RESULT_CHOICES = [
 
 
 class ResultForm(forms.Form):
-    result = forms.ChoiceField(label=_("What did the call-back find?"), choices=RESULT_CHOICES, widget=forms.RadioSelect)
+    result = forms.ChoiceField(
+        label=_("What did the call-back find?"), choices=RESULT_CHOICES, widget=forms.RadioSelect
+    )
     note = forms.CharField(
         label=_("What the elder or family said"),
         max_length=300,
@@ -33,8 +35,7 @@ class DrawForm(forms.Form):
     )
 
     def clean_month(self):
-        raw = self.cleaned_data["month"].strip()
         try:
-            return datetime.datetime.strptime(raw, "%Y-%m").date()
-        except ValueError:
+            return parse_month(self.cleaned_data["month"])
+        except ValidationError:
             raise forms.ValidationError(_("Give the month as YYYY-MM."), code="month") from None

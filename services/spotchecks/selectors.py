@@ -23,7 +23,9 @@ def draws_for(user) -> QuerySet:
 def check_visible(*, user, pk: int) -> SpotCheck:
     check = (
         checks_for(user)
-        .select_related("draw", "village", "elder", "visit__visitor", "record__service_item", "organisation", "called_by")
+        .select_related(
+            "draw", "village", "elder", "visit__visitor", "record__service_item", "organisation", "called_by"
+        )
         .filter(pk=pk)
         .first()
     )

@@ -12,7 +12,9 @@ from services.spotchecks.models import SpotCheck, SpotCheckKind, SpotCheckOutcom
 
 
 class SpotCheckFilter(django_filters.FilterSet):
-    outcome = django_filters.ChoiceFilter(label=_("Call-back result"), choices=SpotCheckOutcome.choices, empty_label=_("All"))
+    outcome = django_filters.ChoiceFilter(
+        label=_("Call-back result"), choices=SpotCheckOutcome.choices, empty_label=_("All")
+    )
     kind = django_filters.ChoiceFilter(label=_("What was drawn"), choices=SpotCheckKind.choices, empty_label=_("All"))
     area = AreaChoiceFilter()
 
@@ -97,4 +99,3 @@ class SpotCheckExportTable(tables.Table):
 
     def value_called_at(self, value):
         return timezone.localtime(value).isoformat(timespec="minutes") if value else ""
-

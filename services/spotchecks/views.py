@@ -97,9 +97,7 @@ def spotcheck_draw(request):
     if created:
         messages.success(request, gettext("%(n)s visits and records are drawn for call-backs.") % {"n": draw.drawn})
     else:
-        messages.info(
-            request, rules.ALREADY_DRAWN % {"region": draw.region.name, "month": f"{draw.month:%Y-%m}"}
-        )
+        messages.info(request, rules.ALREADY_DRAWN % {"region": draw.region.name, "month": f"{draw.month:%Y-%m}"})
     return redirect("services:spotcheck-list")
 
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 — fixtures imported from factories_purchasing
 """Call-back results: confirmed, partly, unreachable after three tries; "did not happen" on a purchased record
 takes it out of its draft settlement, or deducts it to the fen in the next one if it was settled; the provider
 and the liaison are told."""

@@ -48,26 +48,35 @@ def month_of_care(liaison):
             organisation=org, giver=giver, elder=elders[0], item=item, start=local(OCT), kind=RecordKind.VOLUNTEER
         )
         make_record(
-            organisation=org, giver=giver, elder=elders[0], item=item, start=local(OCT, 15), status=RecordStatus.SUBMITTED
+            organisation=org,
+            giver=giver,
+            elder=elders[0],
+            item=item,
+            start=local(OCT, 15),
+            status=RecordStatus.SUBMITTED,
         )
     return elders, (one, two)
 
 
 def _drawn(draw_row) -> list[tuple]:
-    return sorted(
-        (c.kind, c.visit_id or c.record_id) for c in SpotCheck.objects.filter(draw=draw_row)
-    )
+    return sorted((c.kind, c.visit_id or c.record_id) for c in SpotCheck.objects.filter(draw=draw_row))
 
 
 def test_the_draw_is_stratified_and_reproduces_from_its_seed(month_of_care, county_officer):
     county = Region.objects.get(code=COUNTY)
-    made, created = actions.draw_month(actor=county_officer, region=county, month=OCT, seed=20261101, share=Decimal("0.2"))
+    made, created = actions.draw_month(
+        actor=county_officer, region=county, month=OCT, seed=20261101, share=Decimal("0.2")
+    )
     assert created and made.seed == 20261101 and made.share == Decimal("0.2000")
     strata = draw.population(county.prefix, OCT)
     # visits in two townships (吉强镇, 兴隆镇), records of two providers; the never-drawn rows are not there
     assert sorted(strata) == sorted(
-        ["visit:640422100", "visit:640422101", f"purchased:640422100:{month_of_care[1][0].pk}",
-         f"purchased:640422100:{month_of_care[1][1].pk}"]
+        [
+            "visit:640422100",
+            "visit:640422101",
+            f"purchased:640422100:{month_of_care[1][0].pk}",
+            f"purchased:640422100:{month_of_care[1][1].pk}",
+        ]
     )
     assert made.population == 30 + 24
     # each stratum gives ceil(20 %): 吉强镇 20 visits → 4, 兴隆镇 10 → 2, each provider 12 → 3
@@ -105,7 +114,9 @@ def test_only_an_officer_over_the_region_draws(month_of_care, liaison, township_
 
 def test_command_prints_the_summary_as_its_last_line(month_of_care):
     out = io.StringIO()
-    call_command("draw_spotchecks", "--month", "2026-10", "--region", COUNTY, "--seed", "7", "--share", "0.1", stdout=out)
+    call_command(
+        "draw_spotchecks", "--month", "2026-10", "--region", COUNTY, "--seed", "7", "--share", "0.1", stdout=out
+    )
     summary = json.loads(out.getvalue().strip().splitlines()[-1])
     made = SpotCheckDraw.objects.get()
     assert summary == {

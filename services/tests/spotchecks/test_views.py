@@ -93,9 +93,7 @@ def test_an_officer_of_another_township_gets_404_and_sees_no_row(client, liaison
     assert client.get(reverse("services:spotcheck-detail", args=[check.pk])).status_code == 404
     page = client.get(reverse("services:spotcheck-list"))
     assert page.status_code == 200 and "抽查老人0" not in page.content.decode()
-    posted = client.post(
-        reverse("services:spotcheck-detail", args=[check.pk]), {"result": "not_happened", "note": "x"}
-    )
+    posted = client.post(reverse("services:spotcheck-detail", args=[check.pk]), {"result": "not_happened", "note": "x"})
     assert posted.status_code == 404
     check.refresh_from_db()
     assert check.outcome == SpotCheckOutcome.PENDING
