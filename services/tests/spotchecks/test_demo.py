@@ -28,4 +28,7 @@ def test_seed_demo_fills_the_proof_of_care_pages(client):
         assert client.get(reverse(name)).status_code == 200, name
     client.force_login(User.objects.get(phone="13900000007"))  # the department
     page = client.get(reverse("services:referral-list"))
-    assert page.status_code == 200 and Referral.objects.first().elder.name in page.content.decode()
+    seen = Referral.objects.get(status=ReferralStatus.ACKNOWLEDGED)
+    assert page.status_code == 200 and seen.elder.name in page.content.decode()
+    not_ours = Referral.objects.get(department_region_id="640422000000")  # sent to the county: not this unit
+    assert client.get(not_ours.get_absolute_url()).status_code == 404
