@@ -21,4 +21,4 @@ class ReferralForm(forms.Form):
 
 
 class OutcomeForm(forms.Form):
-    outcome = forms.CharField(label=_("What was done"), max_length=1000, widget=forms.Textarea(attrs={"rows": 4}))
+    outcome = forms.CharField(label=_("What the unit did"), max_length=1000, widget=forms.Textarea(attrs={"rows": 4}))

@@ -16,7 +16,7 @@ class CheckinTable(tables.Table):
     send_at = tables.Column(verbose_name=_("Daily message at"))
     last_answer = tables.Column(verbose_name=_("Last answered"), empty_values=(), order_by=("last_answer",))
     missed_week = tables.Column(verbose_name=_("Missed in 7 days"))
-    active = tables.BooleanColumn(verbose_name=_("Active"))
+    active = tables.BooleanColumn(verbose_name=_("Check-in on"))
 
     class Meta:
         model = CheckinEnrolment
@@ -49,7 +49,7 @@ class CheckinExportTable(tables.Table):
     send_at = tables.Column(verbose_name=_("Daily message at"))
     last_answer = tables.Column(verbose_name=_("Last answered"), default="")
     missed_week = tables.Column(verbose_name=_("Missed in 7 days"))
-    active = tables.Column(verbose_name=_("Active"))
+    active = tables.Column(verbose_name=_("Check-in on"))
 
     class Meta:
         order_by = ("village_code",)

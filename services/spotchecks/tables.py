@@ -80,7 +80,7 @@ class SpotCheckExportTable(tables.Table):
     outcome = tables.Column(verbose_name=_("Call-back result"))
     tries = tables.Column(verbose_name=_("Unanswered calls"))
     called_at = tables.Column(verbose_name=_("Called at"), default="")
-    note = tables.Column(verbose_name=_("Note"))
+    note = tables.Column(verbose_name=_("Call-back note"))
 
     class Meta:
         order_by = ("village_code",)

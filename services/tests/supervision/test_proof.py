@@ -69,7 +69,7 @@ def test_the_sign_looks_back_three_months_only(township_officer, checked):
 def test_the_dashboard_shows_the_share_confirmed_and_the_referrals(client, township_officer, checked):
     client.force_login(township_officer)
     with time_machine.travel(NOW, tick=False):
-        response = client.get(reverse("services:supervision"), {"period": "this_quarter"})
+        response = client.get(reverse("services:supervision"), {"preset": "this_quarter"})
     proof = response.context["proof"]
     assert proof["spot"]["total"] == 6 and proof["spot"]["reached"] == 5 and proof["spot"]["confirmed"] == 3
     assert proof["spot_confirmed_pct"] == sup.percent(3 / 5)
