@@ -23,7 +23,10 @@ def seed() -> None:
     if not visits:
         return
     health = actions.refer(
-        actor=liaison, kind=ReferralKind.HEALTH, reason="老人腿部旧伤复发，行动不便，请家庭医生上门看看。", visit=visits[0]
+        actor=liaison,
+        kind=ReferralKind.HEALTH,
+        reason="老人腿部旧伤复发，行动不便，请家庭医生上门看看。",
+        visit=visits[0],
     )
     if department is not None:
         actions.acknowledge(actor=department, referral=health)

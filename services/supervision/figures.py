@@ -750,9 +750,7 @@ def proof_figures(user, prefix: str, *, period: Period, now: datetime.datetime |
     referrals = referral_reads.referrals_for(user).filter(
         village__code__range=(low, high), created_at__gte=period.start_at, created_at__lt=period.end_before
     )
-    by_kind = {
-        row["kind"]: row["n"] for row in referrals.values("kind").annotate(n=Count("pk")).order_by("kind")
-    }
+    by_kind = {row["kind"]: row["n"] for row in referrals.values("kind").annotate(n=Count("pk")).order_by("kind")}
     return {
         "spot": spot,
         "spot_confirmed_pct": percent(spot["confirmed"] / spot["reached"]) if spot["reached"] else "—",
@@ -774,7 +772,11 @@ def formal_care_codes(user, prefix: str, *, level: str, now: datetime.datetime |
         pair = totals.setdefault(code, [0, 0])
         pair[0] += confirmed
         pair[1] += reached
-    return {code for code, (confirmed, reached) in totals.items() if reached and confirmed / reached < FORMAL_CARE_MIN_CONFIRMED}
+    return {
+        code
+        for code, (confirmed, reached) in totals.items()
+        if reached and confirmed / reached < FORMAL_CARE_MIN_CONFIRMED
+    }
 
 
 def add_formal_care_sign(rows: list, user, region: Region, *, level: str, now: datetime.datetime | None = None) -> None:
