@@ -160,7 +160,12 @@ def _dispute_record(*, actor, check: SpotCheck, request=None) -> ServiceRecord |
 @transaction.atomic
 def record_result(*, actor, check: SpotCheck, result: str, note: str = "", request=None) -> SpotCheck:
     """Record one call-back. `result` is an outcome or NO_ANSWER (a try; the third makes it unreachable)."""
-    locked = SpotCheck.objects.select_for_update().filter(pk=check.pk).select_related("village", "record").first()
+    locked = (
+        SpotCheck.objects.select_for_update(of=("self",))
+        .filter(pk=check.pk)
+        .select_related("village", "record")
+        .first()
+    )
     if locked is None:
         raise Http404
     if not rules.may_call(actor, locked.village_id):
