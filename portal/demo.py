@@ -24,6 +24,7 @@ DEMO_ACCOUNTS = [
     ("13900000004", "张慧", RoleKind.SUPERVISOR, CITY),
     ("13900000005", "王海燕", RoleKind.REGION_ADMIN, PROVINCE),
     ("13900000006", "海小勇", None, None),  # a volunteer, no staff role
+    ("13900000008", "苏文静", RoleKind.DEPARTMENT, TOWNSHIP),  # 吉强镇卫生院: receives referrals
 ]
 
 

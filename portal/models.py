@@ -133,6 +133,9 @@ class RoleKind(models.TextChoices):
     COUNTY_OFFICER = "county_officer", _("County civil-affairs officer")
     SUPERVISOR = "supervisor", _("Supervisor (read-only)")
     REGION_ADMIN = "region_admin", _("Region administrator")
+    # A receiving unit of referrals (派出所, 卫生院/家庭医生, 司法所/法律援助, 临时救助): it sees and answers only
+    # the referrals sent to its region, nothing else of the portal.
+    DEPARTMENT = "department", _("Receiving department")
 
 
 # The level a role is held at; a role given at another level would make its scope ambiguous.
@@ -142,11 +145,14 @@ ROLE_LEVELS = {
     RoleKind.COUNTY_OFFICER: {RegionLevel.COUNTY},
     RoleKind.SUPERVISOR: {RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP},
     RoleKind.REGION_ADMIN: {RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY},
+    RoleKind.DEPARTMENT: {RegionLevel.TOWNSHIP, RegionLevel.COUNTY},
 }
 # Roles that must sign in with a second factor.
 MFA_REQUIRED_ROLES = {RoleKind.COUNTY_OFFICER, RoleKind.REGION_ADMIN}
 # Roles that may only read.
 READ_ONLY_ROLES = {RoleKind.SUPERVISOR}
+# Roles that open only the pages naming them: "any staff role" (no roles asked) never means one of these.
+NARROW_ROLES = {RoleKind.DEPARTMENT}
 
 
 class StaffRole(models.Model):

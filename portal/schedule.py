@@ -67,6 +67,20 @@ SCHEDULE: list[Entry] = [
         ("anonymise_departed",),
         "Erase personal data of elders off the ledger past LEDGER_RETENTION_DAYS (PIPL).",
     ),
+    Entry(
+        "referral-deadlines",
+        "10 * * * *",
+        "portal.tasks.run_command",
+        ("escalate_referrals",),
+        "Tell the township and county about referrals past their deadline without an answer.",
+    ),
+    Entry(
+        "safe-checkin",
+        "*/5 * * * *",
+        "portal.tasks.run_command",
+        ("run_safe_checkins",),
+        "平安铃: daily messages due, second messages, missed days (task, alert).",
+    ),
     Entry("sms-retry", "* * * * *", "portal.tasks.retry_due_sms", (), "Outbox messages due for another attempt."),
     Entry(
         "requeue-stale-tasks",

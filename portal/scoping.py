@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.translation import gettext_lazy as _
 
-from .models import READ_ONLY_ROLES, Region, RoleKind, StaffRole, User
+from .models import NARROW_ROLES, READ_ONLY_ROLES, Region, RoleKind, StaffRole, User
 
 NO_ROLE = _("Your account holds no staff role for this page. Ask your region administrator.")
 READ_ONLY = _("Your role may only read; it cannot change records.")
@@ -36,7 +36,8 @@ def staff_roles(user) -> list[StaffRole]:
 
 def has_role(user, *roles: str) -> bool:
     held = {r.role for r in staff_roles(user)}
-    return bool(held & set(roles)) if roles else bool(held)
+    # Asked for no role in particular: any role but a narrow one (a receiving department opens only its pages).
+    return bool(held & set(roles)) if roles else bool(held - NARROW_ROLES)
 
 
 def is_staff_user(user) -> bool:
@@ -51,7 +52,9 @@ def scope_prefixes(user, roles: Iterable[str] | None = None) -> list[str] | None
     if user.is_superuser:
         return None
     wanted = set(roles) if roles else None
-    prefixes = sorted({r.prefix for r in staff_roles(user) if wanted is None or r.role in wanted})
+    prefixes = sorted(
+        {r.prefix for r in staff_roles(user) if (r.role not in NARROW_ROLES if wanted is None else r.role in wanted)}
+    )
     # drop prefixes already covered by a shorter one
     return [p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)]
 
@@ -93,7 +96,7 @@ def can_write(user) -> bool:
     """True if some role other than a read-only one is held (or superuser)."""
     if getattr(user, "is_superuser", False):
         return True
-    return any(r.role not in READ_ONLY_ROLES for r in staff_roles(user))
+    return any(r.role not in READ_ONLY_ROLES and r.role not in NARROW_ROLES for r in staff_roles(user))
 
 
 def no_store(response):
@@ -187,4 +190,5 @@ def scope_audit_events(user, queryset: QuerySet) -> QuerySet:
     return queryset.filter(actor__in=scope_users(user, User.objects.all()).values("pk"))
 
 
-ALL_ROLES = tuple(RoleKind.values)
+# Every role that opens the area's pages: all but the narrow ones (a receiving department sees its referrals only).
+ALL_ROLES = tuple(role for role in RoleKind.values if role not in NARROW_ROLES)

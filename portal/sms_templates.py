@@ -52,6 +52,32 @@ TEMPLATES: dict[str, SmsTemplate] = {
         _("The entrusted-care agreement for %(elder)s ends on %(end)s. Please arrange the care in time."),
         ("elder", "end"),
     ),
+    # services.spotchecks: a call-back found that a logged service did not happen (to the provider and liaison)
+    "spotcheck_dispute": SmsTemplate(
+        _(
+            "Spot-check call-back: the %(what)s logged for %(date)s in %(village)s did not happen, the elder or "
+            "family says. It is disputed and taken out of payment. Please look in the portal."
+        ),
+        ("what", "date", "village"),
+    ),
+    # services.referrals: a case sent to a receiving unit; a referral past its deadline
+    "referral_new": SmsTemplate(
+        _(
+            "A case from %(village)s is referred to you (%(kind)s). Please acknowledge it in the portal by %(deadline)s."
+        ),
+        ("village", "kind", "deadline"),
+    ),
+    "referral_overdue": SmsTemplate(
+        _("A referral from %(village)s (%(kind)s) is past its deadline without an answer. Please follow it up."),
+        ("village", "kind"),
+    ),
+    # services.safecheck (平安铃): the daily question, the reminder, the liaison told of missed days
+    "safecheck_ask": SmsTemplate(_("平安铃: if you are well today, reply 1."), ()),
+    "safecheck_again": SmsTemplate(_("平安铃: we have not heard from you today. If you are well, reply 1."), ()),
+    "safecheck_missed": SmsTemplate(
+        _("平安铃: an elder of %(village)s has not answered for %(days)s days. Please visit and see that all is well."),
+        ("village", "days"),
+    ),
     GENERIC: SmsTemplate("%(content)s", ("content",)),
 }
 

@@ -343,3 +343,14 @@ LOGGING = {
 API_ACCESS_TOKEN_SECONDS = env_int("API_ACCESS_TOKEN_SECONDS", 15 * 60)
 API_REFRESH_TOKEN_DAYS = env_int("API_REFRESH_TOKEN_DAYS", 30)
 API_THROTTLE_RATES = {"anon": env("API_THROTTLE_ANON", "120/m"), "auth": env("API_THROTTLE_AUTH", "600/m")}
+
+# Proof that care happened (services.spotchecks, services.safecheck, services.referrals).
+# The share of a month's visits and purchased-service records drawn for call-backs (抽查回访), per stratum.
+SPOTCHECK_SHARE = env("SPOTCHECK_SHARE", "0.05")
+# 平安铃: the provider signs its reply callbacks with this secret (HMAC-SHA256); a callback older or newer than
+# the window is refused. Empty: the callback endpoint refuses everything.
+SAFECHECK_CALLBACK_SECRET = env("SAFECHECK_CALLBACK_SECRET", "")
+SAFECHECK_CALLBACK_WINDOW_SECONDS = env_int("SAFECHECK_CALLBACK_WINDOW_SECONDS", 300)
+# Hours after the daily message before the second one, and after that before the day counts as missed.
+SAFECHECK_SECOND_AFTER_HOURS = env_int("SAFECHECK_SECOND_AFTER_HOURS", 2)
+SAFECHECK_MISSED_AFTER_HOURS = env_int("SAFECHECK_MISSED_AFTER_HOURS", 4)

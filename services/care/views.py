@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from portal import audit
 from portal.models import AuditAction, RoleKind
 from portal.phone import mask_phone
-from portal.scoping import ScopedViewMixin, can_write, in_scope, scoped_view
+from portal.scoping import ALL_ROLES, ScopedViewMixin, can_write, in_scope, scoped_view
 from portal.tables import ReasonedExportMixin
 from services.care import alerts as alert_ops
 from services.care import report_status
@@ -49,7 +49,7 @@ from services.care.tables import (
 from services.ledger.selectors import elders_for
 from services.pairing.selectors import pairings_for_giver
 
-STAFF_ROLES = tuple(RoleKind.values)
+STAFF_ROLES = ALL_ROLES  # every role but a receiving department's
 THANKS_SALT = "care.alert-report"
 THANKS_MAX_AGE = 3600
 # Who may see a public reporter's full phone number to call back: the people who act on the alert.

@@ -24,7 +24,7 @@ from portal.filters import SealedSearchMixin
 from portal.identity import mask_resident_id
 from portal.models import AuditAction, Region, RoleKind
 from portal.phone import mask_phone
-from portal.scoping import ScopedViewMixin, can_write
+from portal.scoping import ALL_ROLES, ScopedViewMixin, can_write
 from portal.tables import AuditedExportMixin
 from services.family import selectors as family_reads
 from services.ledger import actions as ledger_actions
@@ -52,7 +52,7 @@ from services.ledger.selectors import LEDGER_FIELDS
 from services.ledger.tables import ElderExportTable, ElderTable
 from services.ledger.template import template_workbook
 
-STAFF_ROLES = tuple(RoleKind.values)
+STAFF_ROLES = ALL_ROLES  # every role but a receiving department's
 SAVED = _("Saved.")
 
 

@@ -38,6 +38,9 @@ from services.purchasing.models import (
     SettlementStatus,
 )
 from services.records.models import Certificate, RecordKind, RecordStatus, ServiceRecord
+from services.referrals.models import Referral, ReferralKind, ReferralStatus
+from services.safecheck.models import CheckinDay, CheckinEnrolment, CheckinReply
+from services.spotchecks.models import SpotCheck, SpotCheckDraw, SpotCheckKind, SpotCheckOutcome
 from services.timebank.models import TimeAccount, TimeEntry, TimeRequest, TimeTransaction
 
 __all__ = [
@@ -52,6 +55,9 @@ __all__ = [
     "AlertLookupCode",
     "AlertStep",
     "CareAgreement",
+    "CheckinDay",
+    "CheckinEnrolment",
+    "CheckinReply",
     "Certificate",
     "DutyReminder",
     "Elder",
@@ -69,6 +75,13 @@ __all__ = [
     "ServiceCategory",
     "ServiceItem",
     "ServiceRecord",
+    "Referral",
+    "ReferralKind",
+    "ReferralStatus",
+    "SpotCheck",
+    "SpotCheckDraw",
+    "SpotCheckKind",
+    "SpotCheckOutcome",
     "ContractLine",
     "PurchaseContract",
     "Settlement",

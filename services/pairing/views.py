@@ -21,9 +21,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from portal import audit
-from portal.models import AuditAction, Region, RoleKind
+from portal.models import AuditAction, Region
 from portal.phone import mask_phone
-from portal.scoping import ScopedViewMixin, can_write
+from portal.scoping import ALL_ROLES, ScopedViewMixin, can_write
 from portal.scoping import no_store as _no_store
 from portal.tables import AuditedExportMixin
 from services.catalogue.models import ServiceCategory
@@ -37,7 +37,7 @@ from services.pairing.models import MatchRun, MatchRunStatus, Need, Pairing, Pai
 from volunteers.forms import OrganisationPairingForm
 from volunteers.organisations import organisation_for_admin
 
-STAFF_ROLES = tuple(RoleKind.values)
+STAFF_ROLES = ALL_ROLES  # every role but a receiving department's
 PROPOSALS_PER_PAGE = 50
 
 

@@ -364,6 +364,12 @@ def record_reverse(*, actor, record: ServiceRecord, reason: str, request=None) -
         raise Http404
     if not record_reads.may_reverse(actor, original):
         raise PermissionDenied(record_rules.NOT_CONFIRMER)
+    return write_reversal(actor=actor, original=original, reason=reason, request=request)
+
+
+def write_reversal(*, actor, original: ServiceRecord, reason: str, request=None) -> ServiceRecord:
+    """The reversing entry itself, for a caller that has already locked the original and checked who may
+    correct it (record_reverse; a spot-check call-back that found the service did not happen)."""
     now = timezone.now()
     reversal = ServiceRecord(
         giver_id=original.giver_id,

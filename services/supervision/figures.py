@@ -62,6 +62,9 @@ from services.pairing.models import Pairing, PairingStatus
 from services.purchasing.models import SPENT_STATUSES, PurchaseContract, Settlement
 from services.purchasing.selectors import spend_by_contract
 from services.records.models import COUNTED_STATUSES, RecordKind, ServiceRecord
+from services.referrals import selectors as referral_reads
+from services.referrals.models import ReferralKind
+from services.spotchecks import selectors as spot_reads
 from volunteers.models import Organisation
 
 SUPERVISION_ROLES = (
@@ -786,3 +789,68 @@ def family_contact_attach(rows: list, user, region: Region, *, level: str, now: 
         row.family_share = -1 if share is None else share
         row.family_pct = area.pct if area else percent(None)
     return rows
+# --- proof that care happened (spot checks, referrals): the fourth warning sign ----------------------------
+
+SIGN_FORMAL = "formal"  # 关爱服务流于形式
+SIGN_LABELS[SIGN_FORMAL] = _("Care in name only")
+# A place shows 关爱服务流于形式 when fewer than this share of the spot checks reached in the last
+# FORMAL_CARE_MONTHS months confirmed that the service happened.
+FORMAL_CARE_MIN_CONFIRMED = 0.8
+FORMAL_CARE_MONTHS = 3
+
+
+def _formal_care_since(now: datetime.datetime) -> datetime.date:
+    first = timezone.localdate(now).replace(day=1)
+    for _month in range(FORMAL_CARE_MONTHS - 1):
+        first = (first - datetime.timedelta(days=1)).replace(day=1)
+    return first
+
+
+def proof_figures(user, prefix: str, *, period: Period, now: datetime.datetime | None = None) -> dict:
+    """Spot checks drawn for the months of the period (share confirmed among those reached) and referrals made
+    in the period (open, overdue today, done), in the user's scope under `prefix`."""
+    now = now or timezone.now()
+    low, high = prefix.ljust(12, "0"), prefix.ljust(12, "9")
+    checks = spot_reads.checks_for(user).filter(
+        village__code__range=(low, high), draw__month__gte=period.start.replace(day=1), draw__month__lte=period.end
+    )
+    spot = spot_reads.tally(checks)
+    referrals = referral_reads.referrals_for(user).filter(
+        village__code__range=(low, high), created_at__gte=period.start_at, created_at__lt=period.end_before
+    )
+    by_kind = {row["kind"]: row["n"] for row in referrals.values("kind").annotate(n=Count("pk")).order_by("kind")}
+    return {
+        "spot": spot,
+        "spot_confirmed_pct": percent(spot["confirmed"] / spot["reached"]) if spot["reached"] else "—",
+        "referrals": referral_reads.counts(referrals, now),
+        "referral_kinds": [(label, by_kind.get(value, 0)) for value, label in ReferralKind.choices],
+    }
+
+
+def formal_care_codes(user, prefix: str, *, level: str, now: datetime.datetime | None = None) -> set[str]:
+    """Codes of the places of `level` under `prefix` that show 关爱服务流于形式."""
+    now = now or timezone.now()
+    low, high = prefix.ljust(12, "0"), prefix.ljust(12, "9")
+    checks = spot_reads.checks_for(user).filter(
+        village__code__range=(low, high), draw__month__gte=_formal_care_since(now)
+    )
+    totals: dict[str, list[int]] = {}
+    for village, (confirmed, reached) in spot_reads.confirmed_share_by_village(checks).items():
+        code = child_code(village, level)
+        pair = totals.setdefault(code, [0, 0])
+        pair[0] += confirmed
+        pair[1] += reached
+    return {
+        code
+        for code, (confirmed, reached) in totals.items()
+        if reached and confirmed / reached < FORMAL_CARE_MIN_CONFIRMED
+    }
+
+
+def add_formal_care_sign(rows: list, user, region: Region, *, level: str, now: datetime.datetime | None = None) -> None:
+    """Give the ranked rows (see views.ranking_rows) the fourth sign where it shows."""
+    codes = formal_care_codes(user, region.prefix, level=level, now=now)
+    for row in rows:
+        if row.code in codes and SIGN_FORMAL not in row.sign_list:
+            row.sign_list.append(SIGN_FORMAL)
+            row.sign_count = len(row.sign_list)

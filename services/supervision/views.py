@@ -268,7 +268,9 @@ def _context(request) -> dict:
 @transaction.non_atomic_requests
 @scoped_view(*sup.SUPERVISION_ROLES)
 def supervision_dashboard(request):
-    return render(request, "services/supervision/dashboard.html", _context(request))
+    context = _context(request)
+    context["proof"] = sup.proof_figures(request.user, context["region"].prefix, period=context["period"])
+    return render(request, "services/supervision/dashboard.html", context)
 
 
 @transaction.non_atomic_requests
@@ -554,6 +556,7 @@ class RankingView(ScopedViewMixin, tables.SingleTableMixin, TemplateView):
         rows = sup.ranking(request.user, self.region, level=self.level, now=self.now)
         self.rows = ranking_rows(rows, now=self.now, days=sup.stale_days())
         sup.family_contact_attach(self.rows, request.user, self.region, level=self.level, now=self.now)
+        sup.add_formal_care_sign(self.rows, request.user, self.region, level=self.level, now=self.now)
         return super().get(request, *args, **kwargs)
 
     def get_table_data(self):

@@ -22,6 +22,9 @@ SEEDERS = [
     "services.purchasing.demo.seed",  # the county's contract with the demo association, October's settlement
     "services.timebank.demo.seed",  # deposits of the confirmed demo records, a transfer to kin
     "services.family.demo.seed",  # a family member (13900000007) of one demo elder: reports, a change to confirm
+    "services.spotchecks.demo.seed",  # last month's spot-check draw for 吉强镇, a few call-backs
+    "services.referrals.demo.seed",  # referrals from visits, one acknowledged by the department account
+    "services.safecheck.demo.seed",  # 平安铃: two elders enrolled, a week of answers and misses
 ]
 
 
