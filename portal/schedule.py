@@ -53,6 +53,13 @@ SCHEDULE: list[Entry] = [
         ("anonymise_departed",),
         "Erase personal data of elders off the ledger past LEDGER_RETENTION_DAYS (PIPL).",
     ),
+    Entry(
+        "elder-state-roll",
+        "10 0 * * *",
+        "portal.tasks.run_command",
+        ("roll_elder_state",),
+        "Stored elder state: tiers of elders who turned 80, overdue-visit flags (services.care.state.roll).",
+    ),
     Entry("sms-retry", "* * * * *", "portal.tasks.retry_due_sms", (), "Outbox messages due for another attempt."),
     Entry(
         "requeue-stale-tasks",

@@ -246,7 +246,10 @@ STAFF_IDLE_TIMEOUT = env_int("STAFF_IDLE_TIMEOUT", 30 * 60)
 # --- i18n -------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "portal" / "allauth_locale"]  # the second: wording for allauth's own strings
+LOCALE_PATHS = [
+    BASE_DIR / "locale",
+    BASE_DIR / "portal" / "allauth_locale",
+]  # the second: wording for allauth's own strings
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

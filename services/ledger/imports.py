@@ -31,6 +31,7 @@ from portal import audit
 from portal.identity import INVALID_FORMAT, keyed_hash, mask_resident_id, parse_resident_id
 from portal.models import AuditAction, Region, RegionLevel
 from portal.phone import INVALID_PHONE, clean_phone
+from services.care.state import refresh_elders
 from services.ledger import spreadsheet
 from services.ledger.models import (
     Elder,
@@ -368,6 +369,7 @@ def apply_records(records: list[dict], *, actor=None, progress: Callable[[int], 
     history = [(new_ids[e.id_hash], c) for e, c in zip(to_create, create_changes, strict=True)]
     history += [(e.pk, c) for e, c in update_changes]
     _insert_history(history, actor_id=user.pk if user else None, at=now)
+    refresh_elders([*new_ids.values(), *(e.pk for e in to_update)], now=now)  # stored tier and due date
     return len(to_create), len(to_update)
 
 
