@@ -218,3 +218,17 @@ def test_due_list_reads_the_stored_due_date(client, liaison):
         assert elder.name in client.get(url).content.decode()
         visit_ops.visit_record(actor=liaison, elder=elder, method="home")
         assert elder.name not in client.get(url).content.decode()
+
+
+def test_workbench_counts_read_the_state_in_constant_queries(county_officer, mfa_client, django_assert_max_num_queries):
+    c = mfa_client(county_officer)
+    url = reverse("portal:workbench")
+    for size in (2, 25):
+        with time_machine.travel(START - datetime.timedelta(days=10), tick=False):
+            for _ in range(size - Elder.objects.count()):
+                make_key_elder()  # due after 7 days: overdue at START
+        with time_machine.travel(START, tick=False):
+            c.force_login(county_officer)
+            with django_assert_max_num_queries(16):
+                response = c.get(url)
+            assert response.context["care"]["elders_overdue_visit"] == size
