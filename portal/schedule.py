@@ -81,6 +81,13 @@ SCHEDULE: list[Entry] = [
         ("run_safe_checkins",),
         "平安铃: daily messages due, second messages, missed days (task, alert).",
     ),
+    Entry(
+        "elder-state-roll",
+        "10 0 * * *",
+        "portal.tasks.run_command",
+        ("roll_elder_state",),
+        "Stored elder state: tiers of elders who turned 80, overdue-visit flags (services.care.state.roll).",
+    ),
     Entry("sms-retry", "* * * * *", "portal.tasks.retry_due_sms", (), "Outbox messages due for another attempt."),
     Entry(
         "requeue-stale-tasks",

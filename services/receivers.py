@@ -1,12 +1,16 @@
 """What services does when the apps below it report something (connected in ServicesConfig.ready)."""
 
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.urls import reverse
 
 from portal.scoping import is_staff_user
 from portal.signals import account_closing, login_code_unknown_phone, login_destination
+from services.care.models import Alert, VisitPlan
+from services.care.state import refresh_area, refresh_elders
 from services.family.actions import provision_family_user
 from services.family.selectors import is_family
+from services.ledger.models import Elder, FamilyContact
 from services.pairing.lifecycle import pairings_end_for_giver
 from services.pairing.models import EndReason
 from services.records.actions import records_from_attendance
@@ -37,3 +41,30 @@ def family_lands_on_family_home(sender, *, request, user, **kwargs):
     if not is_staff_user(user) and is_family(user):
         return reverse("services:family-home")
     return None
+# --- the stored per-elder state (services.care.state): every save of an input refreshes it, in its transaction
+
+
+@receiver(post_save, sender=Elder)
+def elder_state_on_save(sender, instance, raw=False, **kwargs):
+    if not raw:
+        refresh_elders([instance.pk])
+
+
+@receiver(post_save, sender=FamilyContact)
+@receiver(post_delete, sender=FamilyContact)
+def elder_state_on_family(sender, instance, raw=False, **kwargs):
+    if not raw:
+        refresh_elders([instance.elder_id])
+
+
+@receiver(post_save, sender=Alert)
+def elder_state_on_alert(sender, instance, raw=False, **kwargs):
+    if not raw and instance.elder_id:
+        refresh_elders([instance.elder_id])
+
+
+@receiver(post_save, sender=VisitPlan)
+@receiver(post_delete, sender=VisitPlan)
+def elder_state_on_plan(sender, instance, raw=False, **kwargs):
+    if not raw:
+        refresh_area(instance.county_id[:6] if instance.county_id else None)

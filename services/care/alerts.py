@@ -35,6 +35,7 @@ from services.care.models import (
     AlertStatus,
     AlertStep,
 )
+from services.care.state import refresh_elders
 from services.ledger.models import Elder, ElderStatus
 
 READ_ONLY = _("Your role may only read; it cannot act on alerts.")
@@ -414,6 +415,8 @@ def alert_advance(
             ALREADY_MOVED, code="already_moved", params={"status": AlertStatus(current or from_status).label}
         )
     AlertStep.objects.create(alert=alert, status=to_status, actor=actor, at=now, note=note[:2000], due_at=due_at)
+    if alert.elder_id:  # an open alert calls for a home visit: the elder's due date follows its status
+        refresh_elders([alert.elder_id], now=now)
     alert.refresh_from_db()
     audit.record(
         AuditAction.CHANGE,

@@ -1,35 +1,17 @@
-"""Regular visits (定期巡访): recording a visit, follow-ups, the visit plan, and who is due or overdue.
+"""Regular visits (定期巡访): recording a visit, follow-ups, and who is due or overdue.
 
-The due list is computed in SQL: each elder's next contact, next home visit and (after an alert) the
-urgent home visit are the last dates plus the interval of their visit plan (priority × county, or the
-default), so a list over 100,000 elders is one query, whatever the number of rows.
+The due date is defined in services.care.due and stored per elder by services.care.state (Elder.next_due_at);
+the due list filters and sorts on that indexed column, so its cost does not grow with the area.
 """
 
 import datetime
 from dataclasses import dataclass
-from typing import Any
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import transaction
-from django.db.models import (
-    Case,
-    Count,
-    DateTimeField,
-    F,
-    Func,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-    Value,
-    When,
-    Window,
-)
-from django.db.models.functions import Coalesce, Least
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When, Window
+from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -39,11 +21,17 @@ from portal.models import AuditAction, RoleKind, StaffRole, User
 from portal.scoping import scope_queryset
 from portal.sms import send_sms
 from services.care.alerts import alert_raise
+from services.care.due import (  # noqa: F401 — the plan and the due-date definition, re-exported for callers
+    _DT,
+    EPOCH,
+    FAR_FUTURE,
+    SimpleCase,
+    _latest_open_alert,
+    plan_for,
+    visit_plans,
+    with_computed_due_dates,
+)
 from services.care.models import (
-    DEFAULT_VISIT_PLANS,
-    OPEN_STATUSES,
-    PLANS_CACHE_KEY,
-    Alert,
     AlertKind,
     AlertSource,
     DutyKept,
@@ -52,9 +40,9 @@ from services.care.models import (
     Visit,
     VisitDigest,
     VisitMethod,
-    VisitPlan,
 )
-from services.ledger.models import Elder, ElderStatus, PriorityLevel
+from services.care.state import refresh_elders
+from services.ledger.models import Elder, ElderStatus
 from services.ledger.selectors import can_edit, elders_for
 
 READ_ONLY = _("Your role may only read; it cannot record visits.")
@@ -73,102 +61,12 @@ RISK_RAISES_ALERT = (RiskLevel.HIGH,)
 MAX_BACKDATE_DAYS = 90
 
 
-# --- the visit plan --------------------------------------------------------------------------------
-
-
-def visit_plans() -> dict[tuple[str | None, str], dict[str, int]]:
-    """{(county code or None, priority): {contact_days, home_visit_days, after_alert_hours}}, cached."""
-    plans = cache.get(PLANS_CACHE_KEY)
-    if plans is None:
-        plans = {(None, p): dict(v) for p, v in DEFAULT_VISIT_PLANS.items()}
-        for plan in VisitPlan.objects.all():
-            plans[(plan.county_id, plan.priority)] = {
-                "contact_days": plan.contact_days,
-                "home_visit_days": plan.home_visit_days,
-                "after_alert_hours": plan.after_alert_hours,
-            }
-        cache.set(PLANS_CACHE_KEY, plans, 3600)
-    return plans
-
-
-def plan_for(*, village_code: str, priority: str) -> dict[str, int]:
-    plans = visit_plans()
-    county = village_code[:6] + "000000"
-    return plans.get((county, priority)) or plans[(None, priority)]
-
-
-class SimpleCase(Func):
-    """CASE <subject> WHEN v1 THEN r1 … ELSE d END: the subject (here the priority rule, with its EXISTS
-    subquery) is evaluated once per row instead of once per WHEN as in Django's searched Case."""
-
-    def __init__(self, subject, whens: list[tuple[str, Any]], default, output_field):
-        expressions = [subject]
-        for value, result in whens:
-            expressions += [Value(value), result]
-        super().__init__(*expressions, default, output_field=output_field)
-
-    def as_sql(self, compiler, connection, **extra_context):
-        parts, params = [], []
-        for expression in self.get_source_expressions():
-            sql, expression_params = compiler.compile(expression)
-            parts.append(sql)
-            params.extend(expression_params)
-        subject, *pairs, default = parts
-        whens = " ".join(f"WHEN {pairs[i]} THEN {pairs[i + 1]}" for i in range(0, len(pairs), 2))
-        return f"CASE {subject} {whens} ELSE {default} END", params
-
-
-FAR_FUTURE = datetime.datetime(9999, 12, 31, tzinfo=datetime.UTC)
-EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
-_DT = DateTimeField()
-
-
-def _plan_due(values: dict[str, int]):
-    """Earliest of the next contact and the next home visit under one plan."""
-    return Least(
-        Coalesce(F("last_visit_at"), F("created_at")) + Value(datetime.timedelta(days=values["contact_days"])),
-        Coalesce(F("last_home_visit_at"), F("created_at")) + Value(datetime.timedelta(days=values["home_visit_days"])),
-        output_field=_DT,
-    )
-
-
-def _by_priority(make) -> SimpleCase:
-    """SQL: `make(plan values)` for each row's priority, with county plans taking precedence."""
-    plans = visit_plans()
-    county_plans = sorted((c, p) for c, p in plans if c is not None)
-
-    def for_priority(priority):
-        default = make(plans[(None, priority)])
-        overrides = [
-            When(village__code__startswith=county[:6], then=make(plans[(county, p)]))
-            for county, p in county_plans
-            if p == priority
-        ]
-        return Case(*overrides, default=default, output_field=_DT) if overrides else default
-
-    return SimpleCase(
-        F("priority_level"),
-        [
-            (PriorityLevel.KEY.value, for_priority(PriorityLevel.KEY)),
-            (PriorityLevel.ATTENTION.value, for_priority(PriorityLevel.ATTENTION)),
-        ],
-        for_priority(PriorityLevel.NORMAL),
-        output_field=_DT,
-    )
-
-
 def with_due_dates(queryset: QuerySet, *, now: datetime.datetime | None = None) -> QuerySet:
     """Annotate priority, open_alert_at (the latest open alert since the last home visit), next_due and
-    open_follow_ups. next_due is the earliest of: next contact, next home visit (plan intervals from the
-    last ones; never-contacted elders count from entering the ledger) and the home visit an open alert calls
-    for. `due_parts(row)` splits it for display.
+    open_follow_ups, reading the stored state (Elder.tier, Elder.next_due_at; see services.care.state):
+    filters and sorts use the indexed columns, the two subqueries run only for the rows shown.
+    `with_computed_due_dates` is the definition; `due_parts(row)` splits next_due for display.
     """
-    latest_open_alert = (
-        Alert.objects.filter(elder=OuterRef("pk"), status__in=OPEN_STATUSES)
-        .filter(created_at__gt=Coalesce(OuterRef("last_home_visit_at"), Value(EPOCH, output_field=_DT)))
-        .order_by("-created_at")
-        .values("created_at")[:1]
-    )
     open_follow_ups = (
         FollowUp.objects.filter(visit__elder=OuterRef("pk"), done_at__isnull=True)
         .order_by()
@@ -176,29 +74,10 @@ def with_due_dates(queryset: QuerySet, *, now: datetime.datetime | None = None) 
         .annotate(n=Count("pk"))
         .values("n")
     )
-    qs = queryset.with_priority().annotate(
-        open_alert_at=Subquery(latest_open_alert, output_field=_DT),
+    return queryset.with_priority().annotate(
+        open_alert_at=Subquery(_latest_open_alert(), output_field=_DT),
         open_follow_ups=Coalesce(Subquery(open_follow_ups, output_field=IntegerField()), Value(0)),
-    )
-    plans = visit_plans()
-    alert_hours = {v["after_alert_hours"] for v in plans.values()}
-    if len(alert_hours) == 1:
-        alert_due = F("open_alert_at") + Value(datetime.timedelta(hours=alert_hours.pop()))
-        plan_due = _by_priority(_plan_due)
-    else:  # plans differ in the urgent home visit: compute it per plan
-        alert_due = Value(None, output_field=_DT)
-        plan_due = _by_priority(
-            lambda v: Least(
-                _plan_due(v),
-                Coalesce(
-                    F("open_alert_at") + Value(datetime.timedelta(hours=v["after_alert_hours"])),
-                    Value(FAR_FUTURE, output_field=_DT),
-                ),
-                output_field=_DT,
-            )
-        )
-    return qs.annotate(
-        next_due=Least(plan_due, Coalesce(alert_due, Value(FAR_FUTURE, output_field=_DT)), output_field=_DT)
+        next_due=F("next_due_at"),
     )
 
 
@@ -230,9 +109,9 @@ def visits_due(user, *, when: str = DUE_THIS_WEEK, now: datetime.datetime | None
     now = now or timezone.now()
     qs = with_due_dates(elders_for(user).filter(status=ElderStatus.ACTIVE), now=now)
     if when == DUE_OVERDUE:
-        qs = qs.filter(next_due__lt=now)
+        qs = qs.filter(next_due_at__lt=now)
     elif when == DUE_THIS_WEEK:
-        qs = qs.filter(next_due__lt=week_bounds(timezone.localtime(now).date())[1])
+        qs = qs.filter(next_due_at__lt=week_bounds(timezone.localtime(now).date())[1])
     return qs
 
 
@@ -384,6 +263,7 @@ def visit_record(
             Elder.objects.filter(
                 Q(last_home_visit_at__isnull=True) | Q(last_home_visit_at__lt=visited_at), pk=elder.pk
             ).update(last_home_visit_at=visited_at)
+        refresh_elders([elder.pk])
     audit.record(
         AuditAction.CREATE,
         request=request,

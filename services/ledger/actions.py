@@ -17,6 +17,7 @@ from portal.identity import check_agrees, keyed_hash, parse_resident_id
 from portal.models import AuditAction, Region, RegionLevel
 from portal.phone import clean_phone
 from portal.scoping import can_write
+from services.care.state import refresh_elders
 from services.ledger import selectors as ledger_reads
 from services.ledger.eligibility import check_eligibility
 from services.ledger.models import (
@@ -190,6 +191,7 @@ def elder_change_status(
         version=F("version") + 1,
         updated_at=timezone.now(),
     )
+    refresh_elders([current.pk])  # off the ledger: no visit due, not overdue (stored state)
     current.refresh_from_db()
     ElderChange.objects.create(
         elder=current, kind=ElderChangeKind.STATUS, actor=_user(actor), changes=changes, reason=reason

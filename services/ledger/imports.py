@@ -32,6 +32,7 @@ from portal import audit
 from portal.identity import INVALID_FORMAT, encrypt_many, keyed_hash, mask_resident_id, parse_resident_id
 from portal.models import AuditAction, Region, RegionLevel
 from portal.phone import INVALID_PHONE, clean_phone
+from services.care.state import refresh_elders
 from services.ledger import spreadsheet
 from services.ledger.eligibility import check_eligibility
 from services.ledger.models import (
@@ -467,9 +468,10 @@ def _insert_elders(elders: list, *, now) -> dict[str, int]:
 def finish_import_write(*, history: list[tuple[int, dict]], actor_id: int | None, at) -> None:
     """The end of an import's write, in its transaction: one history entry per new or changed elder.
 
-    Per-elder stored state that depends on ledger fields (priority tier, next due date, issue #14) is to be
-    refreshed here for `[elder_id for elder_id, _ in history]` with one bulk call."""
+    The rows were written without save() (COPY, bulk_update), so no signal refreshes the stored per-elder
+    state (tier, next due date: services.care.state): one bulk refresh here does."""
     _insert_history(history, actor_id=actor_id, at=at)
+    refresh_elders([elder_id for elder_id, _changes in history], now=at)
 
 
 def _insert_history(entries: list[tuple[int, dict]], *, actor_id: int | None, at) -> None:

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator
 from django.db import models
-from django.db.models import Case, Exists, ExpressionWrapper, IntegerField, OuterRef, Q, Value, When
+from django.db.models import Case, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -125,7 +125,21 @@ class ElderQuerySet(models.QuerySet):
         return self.filter(status=ElderStatus.ACTIVE)
 
     def with_priority(self, today: datetime.date | None = None):
-        """Annotate has_supporter, is_high_age, priority_level (PriorityLevel) and priority_rank (0 = key)."""
+        """Annotate has_supporter, is_high_age, priority_level (PriorityLevel) and priority_rank (0 = key).
+
+        Reads the stored state (Elder.tier, tier_rank, supporter_ok), which services.care.state keeps: the cost
+        does not grow with the area. `with_computed_priority` is the definition the state is computed from.
+        """
+        cutoff = birth_cutoff(HIGH_AGE, today)
+        return self.annotate(
+            has_supporter=F("supporter_ok"),
+            is_high_age=ExpressionWrapper(Q(birth_date__lte=cutoff), output_field=models.BooleanField()),
+            priority_level=F("tier"),
+            priority_rank=F("tier_rank"),
+        )
+
+    def with_computed_priority(self, today: datetime.date | None = None):
+        """The priority rule in SQL (CASE + EXISTS per row): what services.care.state stores; same annotations."""
         cutoff = birth_cutoff(HIGH_AGE, today)
         conditions = {
             "difficult": Q(economic_status__in=DIFFICULT_ECONOMY),
@@ -242,6 +256,15 @@ class Elder(models.Model):
     last_visit_at = models.DateTimeField(_("last contact"), null=True, blank=True, db_index=True)
     last_home_visit_at = models.DateTimeField(_("last home visit"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
+    # Stored state (services.care.state.refresh_elders keeps it, in the transaction of each change; a daily roll
+    # moves the date-dependent parts; `manage.py rebuild_elder_state` recomputes it): lists read these columns.
+    tier = models.CharField(
+        _("priority"), max_length=10, choices=PriorityLevel.choices, default=PriorityLevel.NORMAL, editable=False
+    )
+    tier_rank = models.PositiveSmallIntegerField(_("priority rank"), default=2, editable=False)
+    supporter_ok = models.BooleanField(_("has a reachable supporter"), default=False, editable=False)
+    next_due_at = models.DateTimeField(_("next visit due"), null=True, blank=True, editable=False)
+    overdue = models.BooleanField(_("visit overdue"), default=False, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -262,6 +285,15 @@ class Elder(models.Model):
         indexes = [
             models.Index(fields=["village", "status", "name"], name="elder_village_status_name"),
             models.Index(fields=["status", "birth_date"], name="elder_status_birth"),
+            # scoped lists: a code range (the scope) + tier + due date, active elders only
+            models.Index(
+                fields=["village", "tier_rank", "next_due_at"],
+                name="elder_active_village_tier_due",
+                condition=Q(status="active"),
+            ),
+            models.Index(
+                fields=["village", "next_due_at"], name="elder_active_village_due", condition=Q(status="active")
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(gender__in=["M", "F"]), name="elder_gender_valid"),

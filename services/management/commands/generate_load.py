@@ -17,6 +17,7 @@ from django.utils import timezone
 from portal.identity import check_digit, keyed_hash
 from portal.models import Region, RegionLevel
 from services.care.load import generate
+from services.care.state import rebuild
 from services.ledger.imports import _insert_elders
 from services.ledger.models import (
     AbilityLevel,
@@ -134,6 +135,8 @@ class Command(BaseCommand):
         elder_seconds = time.perf_counter() - started
 
         counts = generate(elder_ids=created_ids, seed=seed) or {}
+        if created_ids:  # bulk inserts bypass the domain functions: compute the stored state (set-based)
+            rebuild(elders=Elder.objects.filter(pk__gte=min(created_ids), pk__lte=max(created_ids)))
         total = time.perf_counter() - started
         extra = ", ".join(f"{k}: {v}" for k, v in counts.items())
         self.stdout.write(

@@ -16,6 +16,7 @@ from django.urls import reverse
 from portal.identity import keyed_hash
 from portal.models import AuditEvent
 from services.care.models import Visit
+from services.care.state import refresh_elders
 from services.ledger import retention
 from services.ledger.models import CareAgreement, DutyReminder, Elder, ElderStatus
 from services.tests.factories_ledger import ElderFactory, FamilyContactFactory
@@ -29,6 +30,7 @@ LEFT = datetime.datetime(2023, 3, 1, 10, tzinfo=BEIJING)
 def departed(status=ElderStatus.MOVED, left=LEFT, **fields) -> Elder:
     elder = ElderFactory(phone="13812345678", address="大营村三组", health="高血压", **fields)
     Elder.objects.filter(pk=elder.pk).update(status=status, status_changed_at=left, status_reason="随子女迁往银川")
+    refresh_elders([elder.pk])
     contact = FamilyContactFactory(elder=elder, name="马强", phone="15800001111")
     CareAgreement.objects.create(
         elder=elder,

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from portal.models import AuditEvent
 from services.care.models import AlertKind, AlertSource, AlertStatus, VisitMethod
+from services.care.state import refresh_elders
 from services.models import Alert, AlertStep, Pairing, Visit
 from services.pairing.models import PairingStatus
 from services.purchasing.models import Settlement
@@ -51,6 +52,7 @@ def visit(elder, when, *, method=VisitMethod.PHONE, contact=True) -> Visit:
     made = Visit.objects.create(elder=elder, method=method, visited_at=when, contact_made=contact)
     if contact:
         type(elder).objects.filter(pk=elder.pk).update(last_visit_at=when)
+        refresh_elders([elder.pk])
     return made
 
 
@@ -115,6 +117,7 @@ def area():
         last_visit_at=ago(hours=1), last_home_visit_at=ago(hours=1)
     )
     type(key_paired).objects.filter(pk=key_alone.pk).update(created_at=ago(days=60))
+    refresh_elders([key_alone.pk])
     # alerts in the period: acknowledged after 1 h and closed after 10 h; acknowledged after 3 h, open,
     # overdue; in 兴隆镇 one acknowledged after 100 h
     t0 = max(start, ago(hours=30))

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from services.care.state import refresh_elders
 from services.models import Elder
 from services.supervision import figures as sup
 from services.tests.factories_care import (
@@ -31,6 +32,7 @@ def fresh_elder(village: str, **fields) -> Elder:
     add_supporter(elder)
     now = timezone.now()
     Elder.objects.filter(pk=elder.pk).update(last_visit_at=now, last_home_visit_at=now)
+    refresh_elders([elder.pk])
     return Elder.objects.get(pk=elder.pk)
 
 
@@ -50,6 +52,7 @@ def places():
         last_visit_at=timezone.now() - datetime.timedelta(days=45),
         last_home_visit_at=timezone.now() - datetime.timedelta(days=45),
     )
+    refresh_elders([overdue.pk])
     fine = fresh_elder(OTHER_TOWNSHIP_VILLAGE)
     return {"late": late, "stale": stale, "overdue": overdue, "fine": fine}
 
