@@ -41,6 +41,8 @@ def family_lands_on_family_home(sender, *, request, user, **kwargs):
     if not is_staff_user(user) and is_family(user):
         return reverse("services:family-home")
     return None
+
+
 # --- the stored per-elder state (services.care.state): every save of an input refreshes it, in its transaction
 
 

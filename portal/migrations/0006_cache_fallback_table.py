@@ -19,6 +19,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("portal", "0004_sms_outbox")]
+    dependencies = [("portal", "0005_department_role")]
 
     operations = [migrations.RunPython(create, drop)]

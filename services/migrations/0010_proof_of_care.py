@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('portal', '0005_department_role'),
-        ('services', '0008_alert_lookup_code'),
+        ('services', '0009_family_portal'),
         ('volunteers', '0004_checkin'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -789,6 +789,8 @@ def family_contact_attach(rows: list, user, region: Region, *, level: str, now: 
         row.family_share = -1 if share is None else share
         row.family_pct = area.pct if area else percent(None)
     return rows
+
+
 # --- proof that care happened (spot checks, referrals): the fourth warning sign ----------------------------
 
 SIGN_FORMAL = "formal"  # 关爱服务流于形式

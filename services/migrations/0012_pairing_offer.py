@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('services', '0008_alert_lookup_code'),
+        ('services', '0011_import_eligibility'),
         ('volunteers', '0004_checkin'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

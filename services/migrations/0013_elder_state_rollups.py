@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('portal', '0004_sms_outbox'),
-        ('services', '0008_alert_lookup_code'),
+        ('services', '0012_pairing_offer'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

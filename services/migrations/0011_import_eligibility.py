@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('services', '0008_alert_lookup_code'),
+        ('services', '0010_proof_of_care'),
     ]
 
     operations = [
