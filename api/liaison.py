@@ -26,6 +26,7 @@ from services.pairing.models import PairingStatus
 
 from .auth import AccessToken
 from .errors import errors
+from .ids import BodyId, PathId
 from .pagination import PagePagination
 from .public import RegionOut
 
@@ -80,7 +81,7 @@ def elder_list(request, village: str = Query("", pattern=r"^(\d{12})?$"), status
 
 
 @router.get("/elders/{elder_id}", response={200: ElderOut, **errors()}, summary="One elder of my area (masked)")
-def elder_detail(request, elder_id: int):
+def elder_detail(request, elder_id: PathId):
     elder = _scoped_elders(request).with_priority().filter(pk=elder_id).first()
     if elder is None:
         raise Http404
@@ -127,12 +128,12 @@ class VisitIn(Schema):
 
 class VisitOut(Schema):
     id: int
-    elder_id: int
+    elder_id: BodyId
     method: str
     visited_at: datetime.datetime
     contact_made: bool
     risk_level: str
-    alert_id: int | None
+    alert_id: BodyId | None
     next_visit_due: datetime.date | None
 
 
@@ -155,7 +156,7 @@ class AlertOut(Schema):
     status: AlertStatus
     status_label: str
     village: RegionOut
-    elder_id: int | None
+    elder_id: BodyId | None
     elder_name: str
     person_name: str
     description: str
@@ -195,7 +196,7 @@ class AcknowledgeIn(Schema):
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response={200: AlertOut, **errors()}, summary="Acknowledge an alert")
-def alert_acknowledge(request, alert_id: int, payload: AcknowledgeIn):
+def alert_acknowledge(request, alert_id: PathId, payload: AcknowledgeIn):
     alert = _scoped_alerts(request).filter(pk=alert_id).first()
     if alert is None:
         raise Http404
@@ -240,7 +241,7 @@ class DecisionIn(Schema):
     note: str = Field("", max_length=300)
 
 
-def _proposal(request, pairing_id: int):
+def _proposal(request, pairing_id: PathId):
     pairing = _scoped_pairings(request).filter(pk=pairing_id).first()
     if pairing is None:
         raise Http404
@@ -248,7 +249,7 @@ def _proposal(request, pairing_id: int):
 
 
 @router.post("/pairings/{pairing_id}/accept", response={200: ProposalOut, **errors()}, summary="Accept a proposal")
-def proposal_accept(request, pairing_id: int):
+def proposal_accept(request, pairing_id: PathId):
     """The officer over the village makes the pairing active; the giver is told by SMS (as on the portal)."""
     pairing = pairing_lifecycle.pairing_accept(
         actor=request.user, pairing=_proposal(request, pairing_id), request=request
@@ -257,7 +258,7 @@ def proposal_accept(request, pairing_id: int):
 
 
 @router.post("/pairings/{pairing_id}/decline", response={200: ProposalOut, **errors()}, summary="Decline a proposal")
-def proposal_decline(request, pairing_id: int, payload: DecisionIn):
+def proposal_decline(request, pairing_id: PathId, payload: DecisionIn):
     pairing = pairing_lifecycle.pairing_reject(
         actor=request.user, pairing=_proposal(request, pairing_id), note=payload.note, request=request
     )

@@ -16,6 +16,7 @@ from volunteers.activities import activities_public, activity_visible
 from volunteers.organisations import organisations_public
 
 from .errors import errors
+from .ids import PathId
 from .pagination import PagePagination
 
 router = Router(tags=["public"])
@@ -66,7 +67,7 @@ def service_list(request, category: str = "", region: str = Query("", pattern=r"
 
 
 @router.get("/services/{item_id}", response={200: ServiceItemOut, **errors()}, summary="One care service")
-def service_detail(request, item_id: int):
+def service_detail(request, item_id: PathId):
     return get_object_or_404(items_published(), pk=item_id)
 
 
@@ -118,7 +119,7 @@ def policy_list(request, validity: PolicyPage.Validity | None = None):
 
 
 @router.get("/policies/{page_id}", response={200: PolicyDetailOut, **errors()}, summary="One policy document")
-def policy_detail(request, page_id: int):
+def policy_detail(request, page_id: PathId):
     return get_object_or_404(_policies(), pk=page_id)
 
 
@@ -160,7 +161,7 @@ def article_list(request, category: ArticleCategory | None = None):
 
 
 @router.get("/publicity/{page_id}", response={200: ArticleDetailOut, **errors()}, summary="One publicity article")
-def article_detail(request, page_id: int):
+def article_detail(request, page_id: PathId):
     return get_object_or_404(_articles(), pk=page_id)
 
 
@@ -211,7 +212,7 @@ def activity_list(request, region: str = Query("", pattern=r"^(\d{2}|\d{4}|\d{6}
 
 
 @router.get("/activities/{activity_id}", response={200: ActivityDetailOut, **errors()}, summary="One activity")
-def activity_detail(request, activity_id: int):
+def activity_detail(request, activity_id: PathId):
     return activity_visible(user=request.user, pk=activity_id)
 
 
@@ -238,5 +239,5 @@ def organisation_list(request, region: str = Query("", pattern=r"^(\d{2}|\d{4}|\
 
 
 @router.get("/organisations/{organisation_id}", response={200: OrganisationOut, **errors()}, summary="One organisation")
-def organisation_detail(request, organisation_id: int):
+def organisation_detail(request, organisation_id: PathId):
     return get_object_or_404(organisations_public(), pk=organisation_id)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 
 from . import auth
 from .errors import errors
+from .ids import PathId
 from .models import ClientSession
 
 router = Router(tags=["sign-in"])
@@ -110,7 +111,7 @@ def logout(request):
     auth=auth.AccessToken(),
     summary="Sign a client out",
 )
-def session_revoke(request, session_id: int):
+def session_revoke(request, session_id: PathId):
     session = auth.sessions_of(request.user).filter(pk=session_id).first()
     if session is None:
         raise Http404

@@ -26,6 +26,7 @@ from volunteers.profiles import giver_signups
 
 from .auth import AccessToken
 from .errors import errors
+from .ids import BodyId, PathId
 from .pagination import PagePagination
 from .public import ActivityOut, Named, RegionOut
 
@@ -101,7 +102,7 @@ def my_signups(request):
 @router.post(
     "/activities/{activity_id}/signup", response={201: SignupOut, **errors()}, summary="Sign up for an activity"
 )
-def signup(request, activity_id: int):
+def signup(request, activity_id: PathId):
     activity = activity_visible(user=request.user, pk=activity_id)
     created = activity_signup(user=request.user, activity=activity, request=request)
     return Status(201, giver_signups(user=request.user).get(pk=created.pk))
@@ -113,7 +114,7 @@ class DoneOut(Schema):
 
 
 @router.post("/activities/{activity_id}/cancel", response={200: DoneOut, **errors()}, summary="Cancel my sign-up")
-def cancel_signup(request, activity_id: int):
+def cancel_signup(request, activity_id: PathId):
     activity = activity_visible(user=request.user, pk=activity_id)
     activity_withdraw(user=request.user, activity=activity, request=request)
     return {"ok": True}
@@ -127,7 +128,7 @@ class CheckinIn(Schema):
 
 
 class CheckinOut(Schema):
-    activity_id: int
+    activity_id: BodyId
     checked_in_at: datetime.datetime | None
     checked_out_at: datetime.datetime | None
     minutes: int | None
@@ -138,7 +139,7 @@ class CheckinOut(Schema):
     response={200: CheckinOut, **errors()},
     summary="Sign in or out at an activity with the code shown at the door",
 )
-def checkin_at_the_door(request, activity_id: int, payload: CheckinIn):
+def checkin_at_the_door(request, activity_id: PathId, payload: CheckinIn):
     """The same rules as the web page (volunteers.checkin): an expired code, another activity's code, a replay,
     sign-out before sign-in or a second sign-in are refused and change nothing."""
     activity = activity_visible(user=request.user, pk=activity_id)
@@ -172,7 +173,7 @@ class RecordOut(Schema):
     status_label: str
     service_item: Named | None
     organisation: Named | None
-    activity_id: int | None
+    activity_id: BodyId | None
     elder_name: str
     start: datetime.datetime
     end: datetime.datetime
